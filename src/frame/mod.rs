@@ -1,0 +1,506 @@
+//! The events frame: one polars DataFrame, one row per CloudTrail event, with
+//! the schema documented here once.
+//!
+//! Records become rows through [`FrameBuilder`], which writes polars columns
+//! directly (no intermediate JSON or row structs). Which records are kept
+//! is decided by `ingest`; what the rows mean is decided by `reports`.
+//! Session tokens and secret keys are never read into the frame.
+//!
+//! # Schema
+//!
+//! | column | type | from |
+//! |---|---|---|
+//! | `event_time` | Datetime(ms), UTC (no zone attached) | `eventTime`; null when unparseable |
+//! | `event_id` | str | `eventID`, or `derived-<hash of the record's content>` |
+//! | `event_name` | str | `eventName` |
+//! | `event_source` | str | `eventSource` |
+//! | `event_type` | str | `eventType` |
+//! | `aws_region` | str | `awsRegion` |
+//! | `account_id` | str | `recipientAccountId`, else `userIdentity.accountId` |
+//! | `source_ip` | str | `sourceIPAddress` (as written: may be a host name) |
+//! | `user_agent` | str | `userAgent` |
+//! | `error_code` | str | `errorCode` |
+//! | `error_message` | str | `errorMessage` |
+//! | `read_only` | bool | `readOnly` (boolean or `"true"`/`"false"`) |
+//! | `request_id` | str | `requestID` |
+//! | `identity_type` | str | `userIdentity.type` |
+//! | `identity_arn` | str | `userIdentity.arn` |
+//! | `identity_user_name` | str | `userIdentity.userName` |
+//! | `identity_principal_id` | str | `userIdentity.principalId` |
+//! | `access_key_id` | str | `userIdentity.accessKeyId`: the key that made the call |
+//! | `session_issuer_arn` | str | `userIdentity.sessionContext.sessionIssuer.arn` |
+//! | `identity_provider` | str | `userIdentity.identityProvider`, or `sessionContext.webIdFederationData.federatedProvider` |
+//! | `invoked_by` | str | `userIdentity.invokedBy` |
+//! | `role_arn` | str | `AssumeRole*`: `requestParameters.roleArn` |
+//! | `role_session_name` | str | `AssumeRole*`: `requestParameters.roleSessionName` |
+//! | `issued_access_key_id` | str | `AssumeRole*`: `responseElements.credentials.accessKeyId` |
+//! | `assumed_role_arn` | str | `AssumeRole*`: `responseElements.assumedRoleUser.arn` |
+//! | `subject` | str | `AssumeRoleWith*`: `responseElements.subjectFromWebIdentityToken`; for failed calls `userIdentity.userName` or the tail of `principalId` |
+//! | `audience` | str | `responseElements.audience`, or from a failed call's `principalId` |
+//! | `provider` | str | `responseElements.provider`, or `userIdentity.identityProvider` |
+//! | `gh_owner` | str | GitHub subject: repository owner |
+//! | `gh_repository` | str | GitHub subject: `owner/name` |
+//! | `gh_ref` | str | GitHub subject: `refs/heads/…`, `refs/tags/…` |
+//! | `gh_ref_type` | str | `branch`, `tag`, `pull_request` or `environment` |
+//! | `gh_environment` | str | GitHub subject: environment name |
+//! | `gh_job_workflow_ref` | str | GitHub subject: `job_workflow_ref` claim |
+//! | `source_file` | str | the file (or object) the record was read from |
+
+pub mod subject;
+
+use std::borrow::Cow;
+
+use polars::prelude::*;
+
+use crate::ingest::record::{AssumeRolePayload, Identity, Loose, RawEvent};
+use crate::time::Millis;
+use subject::{parse_github_subject, split_web_identity_principal};
+
+/// Column names of the events frame.
+pub mod col {
+    pub const EVENT_TIME: &str = "event_time";
+    pub const EVENT_ID: &str = "event_id";
+    pub const EVENT_NAME: &str = "event_name";
+    pub const EVENT_SOURCE: &str = "event_source";
+    pub const EVENT_TYPE: &str = "event_type";
+    pub const AWS_REGION: &str = "aws_region";
+    pub const ACCOUNT_ID: &str = "account_id";
+    pub const SOURCE_IP: &str = "source_ip";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const ERROR_CODE: &str = "error_code";
+    pub const ERROR_MESSAGE: &str = "error_message";
+    pub const READ_ONLY: &str = "read_only";
+    pub const REQUEST_ID: &str = "request_id";
+    pub const IDENTITY_TYPE: &str = "identity_type";
+    pub const IDENTITY_ARN: &str = "identity_arn";
+    pub const IDENTITY_USER_NAME: &str = "identity_user_name";
+    pub const IDENTITY_PRINCIPAL_ID: &str = "identity_principal_id";
+    pub const ACCESS_KEY_ID: &str = "access_key_id";
+    pub const SESSION_ISSUER_ARN: &str = "session_issuer_arn";
+    pub const IDENTITY_PROVIDER: &str = "identity_provider";
+    pub const INVOKED_BY: &str = "invoked_by";
+    pub const ROLE_ARN: &str = "role_arn";
+    pub const ROLE_SESSION_NAME: &str = "role_session_name";
+    pub const ISSUED_ACCESS_KEY_ID: &str = "issued_access_key_id";
+    pub const ASSUMED_ROLE_ARN: &str = "assumed_role_arn";
+    pub const SUBJECT: &str = "subject";
+    pub const AUDIENCE: &str = "audience";
+    pub const PROVIDER: &str = "provider";
+    pub const GH_OWNER: &str = "gh_owner";
+    pub const GH_REPOSITORY: &str = "gh_repository";
+    pub const GH_REF: &str = "gh_ref";
+    pub const GH_REF_TYPE: &str = "gh_ref_type";
+    pub const GH_ENVIRONMENT: &str = "gh_environment";
+    pub const GH_JOB_WORKFLOW_REF: &str = "gh_job_workflow_ref";
+    pub const SOURCE_FILE: &str = "source_file";
+}
+
+/// The string columns, in frame order (after `event_time`). The index of a
+/// name here is its slot in [`Row`].
+const STRING_COLUMNS: [&str; 33] = [
+    col::EVENT_ID,
+    col::EVENT_NAME,
+    col::EVENT_SOURCE,
+    col::EVENT_TYPE,
+    col::AWS_REGION,
+    col::ACCOUNT_ID,
+    col::SOURCE_IP,
+    col::USER_AGENT,
+    col::ERROR_CODE,
+    col::ERROR_MESSAGE,
+    col::REQUEST_ID,
+    col::IDENTITY_TYPE,
+    col::IDENTITY_ARN,
+    col::IDENTITY_USER_NAME,
+    col::IDENTITY_PRINCIPAL_ID,
+    col::ACCESS_KEY_ID,
+    col::SESSION_ISSUER_ARN,
+    col::IDENTITY_PROVIDER,
+    col::INVOKED_BY,
+    col::ROLE_ARN,
+    col::ROLE_SESSION_NAME,
+    col::ISSUED_ACCESS_KEY_ID,
+    col::ASSUMED_ROLE_ARN,
+    col::SUBJECT,
+    col::AUDIENCE,
+    col::PROVIDER,
+    col::GH_OWNER,
+    col::GH_REPOSITORY,
+    col::GH_REF,
+    col::GH_REF_TYPE,
+    col::GH_ENVIRONMENT,
+    col::GH_JOB_WORKFLOW_REF,
+    col::SOURCE_FILE,
+];
+
+/// Slots of [`Row::strs`], one per entry of [`STRING_COLUMNS`].
+#[derive(Clone, Copy)]
+#[repr(usize)]
+enum S {
+    EventId,
+    EventName,
+    EventSource,
+    EventType,
+    AwsRegion,
+    AccountId,
+    SourceIp,
+    UserAgent,
+    ErrorCode,
+    ErrorMessage,
+    RequestId,
+    IdentityType,
+    IdentityArn,
+    IdentityUserName,
+    IdentityPrincipalId,
+    AccessKeyId,
+    SessionIssuerArn,
+    IdentityProvider,
+    InvokedBy,
+    RoleArn,
+    RoleSessionName,
+    IssuedAccessKeyId,
+    AssumedRoleArn,
+    Subject,
+    Audience,
+    Provider,
+    GhOwner,
+    GhRepository,
+    GhRef,
+    GhRefType,
+    GhEnvironment,
+    GhJobWorkflowRef,
+    SourceFile,
+}
+
+/// The frame's schema, in column order.
+pub fn schema() -> Schema {
+    let mut s = Schema::default();
+    s.insert(col::EVENT_TIME.into(), time_dtype());
+    for name in STRING_COLUMNS {
+        s.insert(name.into(), DataType::String);
+        if name == col::ERROR_MESSAGE {
+            s.insert(col::READ_ONLY.into(), DataType::Boolean);
+        }
+    }
+    s
+}
+
+/// The type of `event_time`: milliseconds, UTC by convention, with no time
+/// zone attached (so SQL compares it with plain timestamp literals).
+pub fn time_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, None)
+}
+
+/// One event's values, borrowed from the record where possible.
+pub struct Row<'a> {
+    pub time: Option<Millis>,
+    pub read_only: Option<bool>,
+    strs: [Option<Cow<'a, str>>; STRING_COLUMNS.len()],
+}
+
+impl<'a> Row<'a> {
+    fn set(&mut self, slot: S, v: Option<Cow<'a, str>>) {
+        self.strs[slot as usize] = v;
+    }
+
+    fn get(&self, slot: S) -> Option<&str> {
+        self.strs[slot as usize].as_deref()
+    }
+
+    /// The event's name, if any.
+    pub fn event_name(&self) -> Option<&str> {
+        self.get(S::EventName)
+    }
+
+    /// The access key that made the call, if any.
+    pub fn access_key_id(&self) -> Option<&str> {
+        self.get(S::AccessKeyId)
+    }
+
+    /// Builds the row for one record. `time` is the already parsed event
+    /// time; `source` names the file it came from.
+    pub fn from_event(ev: &'a RawEvent<'a>, time: Option<Millis>, source: &'a str) -> Row<'a> {
+        let mut row = Row {
+            time,
+            read_only: ev.read_only.as_bool(),
+            strs: std::array::from_fn(|_| None),
+        };
+        let id = ev.identity.as_ref();
+        let idf = |f: fn(&'a Identity<'a>) -> &'a Loose<'a>| id.map(f).and_then(text);
+        row.set(S::EventId, text(&ev.event_id).or_else(|| Some(Cow::Owned(derived_event_id(ev)))));
+        row.set(S::EventName, text(&ev.event_name));
+        row.set(S::EventSource, text(&ev.event_source));
+        row.set(S::EventType, text(&ev.event_type));
+        row.set(S::AwsRegion, text(&ev.aws_region));
+        row.set(S::AccountId, text(&ev.recipient_account_id).or_else(|| idf(|i| &i.account_id)));
+        row.set(S::SourceIp, text(&ev.source_ip));
+        row.set(S::UserAgent, text(&ev.user_agent));
+        row.set(S::ErrorCode, text(&ev.error_code));
+        row.set(S::ErrorMessage, text(&ev.error_message));
+        row.set(S::RequestId, text(&ev.request_id));
+        row.set(S::IdentityType, idf(|i| &i.kind));
+        row.set(S::IdentityArn, idf(|i| &i.arn));
+        row.set(S::IdentityUserName, idf(|i| &i.user_name));
+        row.set(S::IdentityPrincipalId, idf(|i| &i.principal_id));
+        row.set(S::AccessKeyId, idf(|i| &i.access_key_id));
+        row.set(S::SessionIssuerArn, idf(|i| &i.session_issuer_arn));
+        row.set(
+            S::IdentityProvider,
+            idf(|i| &i.identity_provider).or_else(|| idf(|i| &i.federated_provider)),
+        );
+        row.set(S::InvokedBy, idf(|i| &i.invoked_by));
+        row.set(S::SourceFile, Some(Cow::Borrowed(source)));
+        if row.event_name().is_some_and(|n| n.starts_with("AssumeRole")) {
+            row.fill_assume_role(ev);
+        }
+        row
+    }
+
+    /// Role, session, issued key and web-identity subject of an `AssumeRole*` call.
+    fn fill_assume_role(&mut self, ev: &RawEvent<'_>) {
+        let p = AssumeRolePayload::from_event(ev);
+        let mut subject = p.subject;
+        let mut audience = p.audience;
+        let mut provider = p.provider;
+        if self.event_name().is_some_and(|n| n.starts_with("AssumeRoleWith")) {
+            // Failed calls carry no response: CloudTrail puts the caller's
+            // subject in `userName` and `<provider>:<aud>:<sub>` in `principalId`.
+            let from_principal = self.get(S::IdentityPrincipalId).and_then(split_web_identity_principal);
+            if subject.is_none() {
+                subject = self
+                    .get(S::IdentityUserName)
+                    .map(str::to_owned)
+                    .or_else(|| from_principal.map(|(_, _, s)| s.to_owned()));
+            }
+            if audience.is_none() {
+                audience = from_principal.map(|(_, a, _)| a.to_owned());
+            }
+            if provider.is_none() {
+                provider = self
+                    .get(S::IdentityProvider)
+                    .map(str::to_owned)
+                    .or_else(|| from_principal.map(|(p, _, _)| p.to_owned()));
+            }
+        }
+        if let Some(gh) = subject.as_deref().and_then(|s| parse_github_subject(s, provider.as_deref())) {
+            self.set(S::GhOwner, gh.owner.map(Cow::Owned));
+            self.set(S::GhRepository, gh.repository.map(Cow::Owned));
+            self.set(S::GhRef, gh.git_ref.map(Cow::Owned));
+            self.set(S::GhRefType, gh.ref_type.map(|t| Cow::Borrowed(t.as_str())));
+            self.set(S::GhEnvironment, gh.environment.map(Cow::Owned));
+            self.set(S::GhJobWorkflowRef, gh.job_workflow_ref.map(Cow::Owned));
+        }
+        self.set(S::RoleArn, p.role_arn.map(Cow::Owned));
+        self.set(S::RoleSessionName, p.role_session_name.map(Cow::Owned));
+        self.set(S::IssuedAccessKeyId, p.issued_access_key_id.map(Cow::Owned));
+        self.set(S::AssumedRoleArn, p.assumed_role_arn.map(Cow::Owned));
+        self.set(S::Subject, subject.map(Cow::Owned));
+        self.set(S::Audience, audience.map(Cow::Owned));
+        self.set(S::Provider, provider.map(Cow::Owned));
+    }
+}
+
+fn text<'a>(v: &'a Loose<'a>) -> Option<Cow<'a, str>> {
+    v.as_str().map(Cow::Borrowed)
+}
+
+/// A stable id for a record without `eventID`, from the fields that identify
+/// it. Payloads are hashed without insignificant white space, so the same
+/// record pretty-printed or compact gets the same id.
+fn derived_event_id(ev: &RawEvent<'_>) -> String {
+    let mut h = Fnv::default();
+    for v in [
+        &ev.event_time,
+        &ev.event_name,
+        &ev.event_source,
+        &ev.aws_region,
+        &ev.source_ip,
+        &ev.user_agent,
+        &ev.request_id,
+        &ev.error_code,
+        &ev.recipient_account_id,
+    ] {
+        h.write(v.as_str().unwrap_or("").as_bytes());
+        h.write(&[0xff]);
+    }
+    if let Some(id) = &ev.identity {
+        for v in [&id.kind, &id.arn, &id.principal_id, &id.access_key_id, &id.user_name] {
+            h.write(v.as_str().unwrap_or("").as_bytes());
+            h.write(&[0xfe]);
+        }
+    }
+    for raw in [ev.request_parameters, ev.response_elements].into_iter().flatten() {
+        h.write_json_compact(raw.get().as_bytes());
+        h.write(&[0xfd]);
+    }
+    format!("derived-{:016x}{:016x}", h.a, h.b)
+}
+
+/// Two FNV-1a hashes with different offsets: 128 bits, stable across
+/// versions and platforms (unlike `std`'s hasher).
+struct Fnv {
+    a: u64,
+    b: u64,
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv {
+            a: 0xcbf2_9ce4_8422_2325,
+            b: 0x6c62_272e_07bb_0142,
+        }
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.a = (self.a ^ byte as u64).wrapping_mul(0x100_0000_01b3);
+            self.b = (self.b ^ byte as u64).wrapping_mul(0x100_0000_01b3).rotate_left(5);
+        }
+    }
+
+    /// Hashes JSON text skipping white space outside strings.
+    fn write_json_compact(&mut self, json: &[u8]) {
+        let (mut in_str, mut escaped) = (false, false);
+        for &c in json {
+            if in_str {
+                if escaped {
+                    escaped = false;
+                } else if c == b'\\' {
+                    escaped = true;
+                } else if c == b'"' {
+                    in_str = false;
+                }
+            } else if c == b'"' {
+                in_str = true;
+            } else if c.is_ascii_whitespace() {
+                continue;
+            }
+            self.write(&[c]);
+        }
+    }
+}
+
+/// Builds the events frame column by column.
+pub struct FrameBuilder {
+    time: PrimitiveChunkedBuilder<Int64Type>,
+    read_only: BooleanChunkedBuilder,
+    strs: Vec<StringChunkedBuilder>,
+    len: usize,
+}
+
+impl Default for FrameBuilder {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
+impl FrameBuilder {
+    pub fn with_capacity(capacity: usize) -> Self {
+        FrameBuilder {
+            time: PrimitiveChunkedBuilder::new(col::EVENT_TIME.into(), capacity),
+            read_only: BooleanChunkedBuilder::new(col::READ_ONLY.into(), capacity),
+            strs: STRING_COLUMNS
+                .iter()
+                .map(|n| StringChunkedBuilder::new((*n).into(), capacity))
+                .collect(),
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn push(&mut self, row: &Row<'_>) {
+        self.time.append_option(row.time);
+        self.read_only.append_option(row.read_only);
+        for (b, v) in self.strs.iter_mut().zip(row.strs.iter()) {
+            b.append_option(v.as_deref());
+        }
+        self.len += 1;
+    }
+
+    /// The rows pushed so far, as a frame with the documented schema.
+    pub fn finish(self) -> PolarsResult<DataFrame> {
+        let mut columns: Vec<Column> = Vec::with_capacity(STRING_COLUMNS.len() + 2);
+        columns.push(self.time.finish().into_series().cast(&time_dtype())?.into());
+        let mut read_only = Some(self.read_only);
+        for (name, b) in STRING_COLUMNS.iter().zip(self.strs) {
+            columns.push(b.finish().into_series().into());
+            if *name == col::ERROR_MESSAGE {
+                if let Some(ro) = read_only.take() {
+                    columns.push(ro.finish().into_series().into());
+                }
+            }
+        }
+        DataFrame::new(self.len, columns)
+    }
+}
+
+/// An empty events frame.
+pub fn empty() -> DataFrame {
+    DataFrame::empty_with_schema(&schema())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row_of(json: &str) -> DataFrame {
+        let ev: RawEvent<'_> = serde_json::from_str(json).unwrap();
+        let mut b = FrameBuilder::default();
+        b.push(&Row::from_event(&ev, None, "f.json"));
+        b.finish().unwrap()
+    }
+
+    fn cell(df: &DataFrame, name: &str) -> Option<String> {
+        df.column(name).unwrap().str().unwrap().get(0).map(str::to_owned)
+    }
+
+    #[test]
+    fn frame_matches_schema() {
+        let df = row_of(r#"{"eventName":"X"}"#);
+        assert_eq!(df.schema().as_ref(), &schema());
+        assert_eq!(empty().schema().as_ref(), &schema());
+    }
+
+    #[test]
+    fn failed_web_identity_call_takes_subject_from_identity() {
+        let df = row_of(
+            r#"{"eventName":"AssumeRoleWithWebIdentity","errorCode":"AccessDenied",
+            "userIdentity":{"type":"WebIdentityUser","principalId":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/api:environment:prod",
+            "identityProvider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+            "requestParameters":{"roleArn":"arn:aws:iam::1:role/deploy","roleSessionName":"GitHubActions"},"responseElements":null}"#,
+        );
+        assert_eq!(cell(&df, col::SUBJECT).as_deref(), Some("repo:acme/api:environment:prod"));
+        assert_eq!(cell(&df, col::AUDIENCE).as_deref(), Some("sts.amazonaws.com"));
+        assert_eq!(cell(&df, col::GH_ENVIRONMENT).as_deref(), Some("prod"));
+        assert_eq!(cell(&df, col::ROLE_ARN).as_deref(), Some("arn:aws:iam::1:role/deploy"));
+        assert!(cell(&df, col::EVENT_ID).unwrap().starts_with("derived-"));
+    }
+
+    #[test]
+    fn derived_ids_ignore_formatting() {
+        let a = row_of(r#"{"eventName":"X","eventTime":"2020-01-01T00:00:00Z","requestParameters":{"a": [1, 2]}}"#);
+        let b = row_of("{\"eventName\":\"X\",\n \"eventTime\":\"2020-01-01T00:00:00Z\",\"requestParameters\":{\n\"a\":[1,2]}}");
+        let c = row_of(r#"{"eventName":"X","eventTime":"2020-01-01T00:00:01Z","requestParameters":{"a":[1,2]}}"#);
+        assert_eq!(cell(&a, col::EVENT_ID), cell(&b, col::EVENT_ID));
+        assert_ne!(cell(&a, col::EVENT_ID), cell(&c, col::EVENT_ID));
+    }
+
+    #[test]
+    fn secrets_never_reach_the_frame() {
+        let df = row_of(
+            r#"{"eventName":"AssumeRoleWithWebIdentity","responseElements":{"credentials":{"accessKeyId":"ASIAX","sessionToken":"TOPSECRET","secretAccessKey":"ALSOSECRET"}}}"#,
+        );
+        let text = format!("{df:?}");
+        assert!(!text.contains("TOPSECRET") && !text.contains("ALSOSECRET"));
+        assert_eq!(cell(&df, col::ISSUED_ACCESS_KEY_ID).as_deref(), Some("ASIAX"));
+    }
+}

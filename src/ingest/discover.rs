@@ -1,0 +1,199 @@
+//! Turns the paths a user gave into the list of files to read.
+//!
+//! Directories are walked recursively in name order. In CloudTrail's S3
+//! layout (`AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/`) a
+//! year, month or day folder wholly outside the time window is pruned
+//! without being opened, and `CloudTrail-Digest/` folders are skipped and
+//! their files counted. Inside a directory, a file is read when its first
+//! bytes are gzip or JSON, whatever its name; a file named on the command
+//! line is always read. This module opens no file past its first bytes.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::summary::{FileFailure, FailReason, InputSummary, SkipFile};
+use crate::time::{Millis, Window, day_start};
+
+/// How much earlier than its folder's day an event may be. CloudTrail files
+/// land in the folder of their delivery time, a few minutes (rarely hours)
+/// after the events they hold.
+const DELIVERY_LAG_MS: Millis = 6 * 3_600_000;
+
+/// The files to read, in a stable order.
+pub fn discover(paths: &[PathBuf], window: &Window, summary: &mut InputSummary) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => walk(path, window, summary, &mut files),
+            Ok(_) => files.push(path.clone()),
+            Err(e) => summary.failed(FileFailure::new(path, FailReason::Unreadable, e.to_string())),
+        }
+    }
+    files
+}
+
+fn walk(dir: &Path, window: &Window, summary: &mut InputSummary, files: &mut Vec<PathBuf>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            summary.failed(FileFailure::new(dir, FailReason::Unreadable, e.to_string()));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if name == "CloudTrail-Digest" {
+                summary.skip_file(SkipFile::Digest, count_files(&path));
+            } else if folder_outside_window(&path, window) {
+                summary.skip_file(SkipFile::PrunedFolder, 1);
+            } else {
+                walk(&path, window, summary, files);
+            }
+        } else if sniff_log(&path) {
+            files.push(path);
+        } else {
+            summary.skip_file(SkipFile::NotALog, 1);
+        }
+    }
+}
+
+fn count_files(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() { count_files(&p) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Whether a folder of the S3 layout (`…/CloudTrail/<region>/YYYY[/MM[/DD]]`)
+/// can hold no event inside the window.
+pub fn folder_outside_window(path: &Path, window: &Window) -> bool {
+    if window.is_open() {
+        return false;
+    }
+    let parts: Vec<&str> = path.iter().filter_map(|c| c.to_str()).collect();
+    let Some(ct) = parts.iter().rposition(|p| *p == "CloudTrail") else {
+        return false;
+    };
+    let date_parts = &parts[ct + 1..];
+    // date_parts = [region, year, month?, day?]
+    let num = |i: usize, len: usize| {
+        date_parts
+            .get(i)
+            .filter(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u32>().ok())
+    };
+    let Some(year) = num(1, 4) else { return false };
+    let (start, end) = match (num(2, 2), num(3, 2)) {
+        (Some(m), Some(d)) => match chrono::NaiveDate::from_ymd_opt(year as i32, m, d) {
+            Some(date) => (day_start(date), day_start(date) + 86_400_000),
+            None => return false,
+        },
+        (Some(m), None) if date_parts.len() == 3 => {
+            let (Some(first), Some(next)) = (
+                chrono::NaiveDate::from_ymd_opt(year as i32, m, 1),
+                if m == 12 {
+                    chrono::NaiveDate::from_ymd_opt(year as i32 + 1, 1, 1)
+                } else {
+                    chrono::NaiveDate::from_ymd_opt(year as i32, m + 1, 1)
+                },
+            ) else {
+                return false;
+            };
+            (day_start(first), day_start(next))
+        }
+        (None, None) if date_parts.len() == 2 => {
+            let (Some(first), Some(next)) = (
+                chrono::NaiveDate::from_ymd_opt(year as i32, 1, 1),
+                chrono::NaiveDate::from_ymd_opt(year as i32 + 1, 1, 1),
+            ) else {
+                return false;
+            };
+            (day_start(first), day_start(next))
+        }
+        _ => return false,
+    };
+    !window.overlaps(start - DELIVERY_LAG_MS, end)
+}
+
+/// Whether a file found in a directory looks like a log: gzip, or JSON
+/// starting with an object or an array of objects.
+fn sniff_log(path: &Path) -> bool {
+    let mut head = [0u8; 256];
+    let n = match fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
+        Ok(n) => n,
+        // Unreadable: let the reader report it by name.
+        Err(_) => return true,
+    };
+    looks_like_log(&head[..n])
+}
+
+/// The sniffing rule of [`sniff_log`], on a file's first bytes.
+pub fn looks_like_log(head: &[u8]) -> bool {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return true;
+    }
+    let mut it = head.iter().copied().skip_while(u8::is_ascii_whitespace);
+    match it.next() {
+        Some(b'{') => matches!(it.find(|b| !b.is_ascii_whitespace()), Some(b'"' | b'}') | None),
+        Some(b'[') => matches!(it.find(|b| !b.is_ascii_whitespace()), Some(b'{' | b']' | b'"') | None),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Bound, parse_bound};
+
+    fn window(since: &str, until: &str) -> Window {
+        Window {
+            since: Some(parse_bound(since, Bound::Since, 0).unwrap()),
+            until: Some(parse_bound(until, Bound::Until, 0).unwrap()),
+        }
+    }
+
+    #[test]
+    fn day_folders_outside_the_window_are_pruned() {
+        let w = window("2026-11-16", "2026-11-22");
+        let f = |p: &str| folder_outside_window(Path::new(p), &w);
+        let base = "logs/AWSLogs/111122223333/CloudTrail/eu-west-1";
+        assert!(f(&format!("{base}/2026/11/14")));
+        assert!(!f(&format!("{base}/2026/11/16")));
+        assert!(!f(&format!("{base}/2026/11/22")));
+        // The day after the window may hold its last events, delivered late.
+        assert!(!f(&format!("{base}/2026/11/23")));
+        assert!(f(&format!("{base}/2026/11/24")));
+        assert!(f(&format!("{base}/2026/10")));
+        assert!(!f(&format!("{base}/2026/11")));
+        assert!(f(&format!("{base}/2025")));
+        assert!(!f(&format!("{base}/2026")));
+        // Organisation trails have one more level; that changes nothing.
+        assert!(f("AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/01"));
+        // Not the S3 layout: never pruned.
+        assert!(!f("exports/2026/11/01"));
+        assert!(!folder_outside_window(Path::new(&format!("{base}/2026/11/01")), &Window::default()));
+    }
+
+    #[test]
+    fn sniffing() {
+        assert!(looks_like_log(b"\x1f\x8b\x08"));
+        assert!(looks_like_log(b"{\"Records\":["));
+        assert!(looks_like_log(b"  [\n  {\"a\":1}"));
+        assert!(!looks_like_log(b"[business_hours]\ntimezone = \"UTC\""));
+        assert!(!looks_like_log(b"# Provenance\n"));
+        assert!(!looks_like_log(b""));
+    }
+}

@@ -1,0 +1,202 @@
+//! The run's account of its input: every file and record read, kept,
+//! skipped or failed, and why. Nothing is dropped without a count here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+/// Why a file or folder was passed over without being an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipFile {
+    /// A CloudTrail digest file (integrity chain, no events).
+    Digest,
+    /// A year/month/day folder of the S3 layout wholly outside the window.
+    PrunedFolder,
+    /// A file in a walked directory that is neither gzip nor JSON.
+    NotALog,
+    /// A file with nothing but white space.
+    Empty,
+}
+
+impl SkipFile {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipFile::Digest => "digest files",
+            SkipFile::PrunedFolder => "date folders outside the window (not opened)",
+            SkipFile::NotALog => "files that are not logs (neither gzip nor JSON)",
+            SkipFile::Empty => "empty files",
+        }
+    }
+}
+
+/// Why a record read from a file was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipRecord {
+    /// Its `eventTime` is outside `--since`/`--until`.
+    OutsideWindow,
+    /// None of the selected reports looks at it.
+    NotNeeded,
+    /// An array element or line that is not an event object.
+    NotAnEvent,
+    /// The same event (id, time, name and source) was already read.
+    Duplicate,
+}
+
+impl SkipRecord {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipRecord::OutsideWindow => "outside the time window",
+            SkipRecord::NotNeeded => "not needed by the selected reports",
+            SkipRecord::NotAnEvent => "not an event object",
+            SkipRecord::Duplicate => "duplicates",
+        }
+    }
+}
+
+/// Why a file could not be read, or not to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailReason {
+    /// Missing, a permission problem, or another I/O error.
+    Unreadable,
+    /// A gzip stream that ends early.
+    TruncatedGzip,
+    /// A gzip stream with bad data or a bad checksum.
+    CorruptGzip,
+    /// Content that is not well-formed JSON.
+    InvalidJson,
+    /// Well-formed JSON that is not a CloudTrail container.
+    NotCloudtrail,
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailReason::Unreadable => "unreadable",
+            FailReason::TruncatedGzip => "truncated gzip",
+            FailReason::CorruptGzip => "corrupt gzip",
+            FailReason::InvalidJson => "invalid JSON",
+            FailReason::NotCloudtrail => "not CloudTrail JSON",
+        })
+    }
+}
+
+/// One file that could not be read to its end.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileFailure {
+    pub path: String,
+    pub reason: FailReason,
+    /// What went wrong, with the record index and position where known.
+    pub detail: String,
+    /// Events read from the file before the damage (they are kept).
+    pub events_before_damage: u64,
+}
+
+impl FileFailure {
+    pub fn new(path: &Path, reason: FailReason, detail: impl Into<String>) -> Self {
+        FileFailure {
+            path: path.display().to_string(),
+            reason,
+            detail: detail.into(),
+            events_before_damage: 0,
+        }
+    }
+}
+
+impl fmt::Display for FileFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.path, self.reason, self.detail)?;
+        if self.events_before_damage > 0 {
+            write!(f, " ({} events before the damage were kept)", self.events_before_damage)?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts for the whole input.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InputSummary {
+    /// Files opened and read (including damaged ones).
+    pub files_read: u64,
+    pub files_skipped: BTreeMap<SkipFile, u64>,
+    pub files_failed: Vec<FileFailure>,
+    /// Every event object met, kept or not.
+    pub events_read: u64,
+    pub events_kept: u64,
+    pub events_skipped: BTreeMap<SkipRecord, u64>,
+    /// Kept events whose `eventTime` is missing or unparseable (their time is null).
+    pub events_without_time: u64,
+    /// Uncompressed bytes parsed.
+    pub bytes_read: u64,
+}
+
+impl InputSummary {
+    pub fn skip_file(&mut self, why: SkipFile, n: u64) {
+        if n > 0 {
+            *self.files_skipped.entry(why).or_default() += n;
+        }
+    }
+
+    pub fn skip_records(&mut self, why: SkipRecord, n: u64) {
+        if n > 0 {
+            *self.events_skipped.entry(why).or_default() += n;
+        }
+    }
+
+    pub fn failed(&mut self, failure: FileFailure) {
+        self.files_failed.push(failure);
+    }
+
+    /// Adds another part's counts (files read in parallel).
+    pub fn merge(&mut self, other: InputSummary) {
+        self.files_read += other.files_read;
+        for (k, v) in other.files_skipped {
+            self.skip_file(k, v);
+        }
+        self.files_failed.extend(other.files_failed);
+        self.events_read += other.events_read;
+        self.events_kept += other.events_kept;
+        for (k, v) in other.events_skipped {
+            self.skip_records(k, v);
+        }
+        self.events_without_time += other.events_without_time;
+        self.bytes_read += other.bytes_read;
+    }
+
+    /// Sorts failures by path so output is stable.
+    pub fn finish(&mut self) {
+        self.files_failed.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// Whether anything failed (which makes the exit status 2).
+    pub fn has_failures(&self) -> bool {
+        !self.files_failed.is_empty()
+    }
+
+    /// One line per fact, for the report header.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "files: {} read, {} failed",
+            self.files_read,
+            self.files_failed.len()
+        )];
+        for (k, v) in &self.files_skipped {
+            lines.push(format!("  skipped: {v} {}", k.describe()));
+        }
+        lines.push(format!("events: {} read, {} kept", self.events_read, self.events_kept));
+        for (k, v) in &self.events_skipped {
+            lines.push(format!("  skipped: {v} {}", k.describe()));
+        }
+        if self.events_without_time > 0 {
+            lines.push(format!(
+                "  {} kept with no usable eventTime",
+                self.events_without_time
+            ));
+        }
+        lines
+    }
+}

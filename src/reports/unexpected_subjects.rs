@@ -1,0 +1,255 @@
+//! `unexpected-subjects`: successful OIDC assumptions the policy does not expect.
+
+use polars::prelude::*;
+
+use super::{Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep, string_column, strs, web_identity_calls};
+use crate::frame::col;
+use crate::policy::{Pattern, Policy};
+
+#[doc = include_str!("unexpected_subjects.md")]
+pub struct UnexpectedSubjects;
+
+const CONTEXT: &[&str] = &[
+    col::ROLE_ARN,
+    col::SUBJECT,
+    col::AUDIENCE,
+    "kind",
+    "reason",
+    col::GH_REPOSITORY,
+    col::GH_REF_TYPE,
+    col::GH_REF,
+    col::GH_ENVIRONMENT,
+    col::ISSUED_ACCESS_KEY_ID,
+    col::SOURCE_IP,
+    col::USER_AGENT,
+    col::AWS_REGION,
+    col::ACCOUNT_ID,
+];
+
+impl Report for UnexpectedSubjects {
+    fn id(&self) -> &'static str {
+        "unexpected-subjects"
+    }
+    fn title(&self) -> &'static str {
+        "Role assumptions from unexpected subjects or audiences"
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("unexpected_subjects.md")
+    }
+    fn needs(&self) -> Needs {
+        Needs::WebIdentity
+    }
+    fn policy_need(&self) -> PolicyNeed {
+        PolicyNeed::Roles
+    }
+
+    fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
+        let policy = policy.expect("unexpected-subjects runs only with a policy");
+        let mut df = web_identity_calls(frame, false)?;
+        let calls = Calls {
+            roles: strs(&df, col::ROLE_ARN)?,
+            subjects: strs(&df, col::SUBJECT)?,
+            audiences: strs(&df, col::AUDIENCE)?,
+            repos: strs(&df, col::GH_REPOSITORY)?,
+            ref_types: strs(&df, col::GH_REF_TYPE)?,
+            refs: strs(&df, col::GH_REF)?,
+            envs: strs(&df, col::GH_ENVIRONMENT)?,
+        };
+        let judged: Vec<Option<Unexpected>> = (0..df.height()).map(|i| calls.judge(i, policy)).collect();
+        df.with_column(string_column("severity", judged.iter().map(|j| j.as_ref().map(|j| j.severity.as_str()))))?;
+        df.with_column(string_column("kind", judged.iter().map(|j| j.as_ref().map(|j| j.kinds.join(",")))))?;
+        df.with_column(string_column("reason", judged.iter().map(|j| j.as_ref().map(|j| j.reasons.join("; ")))))?;
+        let df = keep(df, judged.iter().map(Option::is_some))?;
+        let events = finding_rows(df, CONTEXT)?;
+        let groups = group(
+            &events,
+            &[col::ROLE_ARN, col::SUBJECT, col::AUDIENCE, "kind"],
+            vec![col("reason").first(), distinct(col::SOURCE_IP)],
+        )?;
+        Ok(Findings { events, groups })
+    }
+}
+
+/// The columns a judgement reads.
+struct Calls<'d> {
+    roles: &'d StringChunked,
+    subjects: &'d StringChunked,
+    audiences: &'d StringChunked,
+    repos: &'d StringChunked,
+    ref_types: &'d StringChunked,
+    refs: &'d StringChunked,
+    envs: &'d StringChunked,
+}
+
+/// Why one call is unexpected.
+struct Unexpected {
+    severity: Severity,
+    /// `no-policy-entry`, `repository`, `branch`, `tag`, `environment`,
+    /// `pull_request`, `subject` or `audience`.
+    kinds: Vec<&'static str>,
+    reasons: Vec<String>,
+}
+
+/// At most three patterns, for messages.
+fn some_patterns<'p>(patterns: impl Iterator<Item = &'p Pattern>) -> String {
+    let all: Vec<&str> = patterns.map(Pattern::as_str).collect();
+    match all.len() {
+        0 => "none".to_string(),
+        1..=3 => all.join(", "),
+        n => format!("{}, and {} more", all[..3].join(", "), n - 3),
+    }
+}
+
+/// The raw `repo` claim of a subject (`acme@1/api@2` kept as written).
+fn raw_repo_claim(subject: &str) -> Option<&str> {
+    let rest = subject
+        .strip_prefix("repo:")
+        .or_else(|| subject.find(":repo:").map(|i| &subject[i + 6..]))?;
+    Some(rest.split(':').next().unwrap_or(rest))
+}
+
+impl Calls<'_> {
+    fn judge(&self, i: usize, policy: &Policy) -> Option<Unexpected> {
+        let role = self.roles.get(i).unwrap_or("");
+        let subject = self.subjects.get(i);
+        let audience = self.audiences.get(i);
+        let verdict = policy.verdict(Some(role), subject, audience);
+        if !verdict.has_entry {
+            return Some(Unexpected {
+                severity: Severity::Medium,
+                kinds: vec!["no-policy-entry"],
+                reasons: vec!["no [[roles]] entry matches this role: nobody has said who may assume it".into()],
+            });
+        }
+        let mut out = Unexpected {
+            severity: Severity::Low,
+            kinds: Vec::new(),
+            reasons: Vec::new(),
+        };
+        if !verdict.subject_allowed {
+            let allowed = some_patterns(policy.subjects_for(role));
+            let subject = subject.unwrap_or("(none)");
+            let (severity, kind, reason) = self.subject_problem(i, policy, role, subject);
+            out.severity = out.severity.min(severity);
+            out.kinds.push(kind);
+            out.reasons.push(format!("{reason} (allowed: {allowed})"));
+        }
+        if !verdict.audience_allowed {
+            let allowed = some_patterns(policy.audiences_for(role));
+            out.severity = Severity::High;
+            out.kinds.push("audience");
+            out.reasons.push(format!(
+                "audience `{}` is not allowed for this role (allowed: {allowed})",
+                audience.unwrap_or("(none)")
+            ));
+        }
+        (!out.kinds.is_empty()).then_some(out)
+    }
+
+    /// What is wrong with a subject no pattern allows: the repository, or
+    /// only the ref, environment or pull request of an expected repository.
+    fn subject_problem(&self, i: usize, policy: &Policy, role: &str, subject: &str) -> (Severity, &'static str, String) {
+        let Some(repo) = self.repos.get(i) else {
+            return (Severity::High, "subject", format!("subject `{subject}` is not allowed for this role"));
+        };
+        let raw = raw_repo_claim(subject).unwrap_or(repo);
+        let repo_expected = policy.subjects_for(role).any(|p| {
+            raw_repo_claim(p.as_str()).is_some_and(|pr| {
+                let pr = Pattern::new(pr);
+                pr.matches(raw) || pr.matches(repo)
+            })
+        });
+        if !repo_expected {
+            return (
+                Severity::High,
+                "repository",
+                format!("repository `{repo}` is not expected to assume this role"),
+            );
+        }
+        let what = match self.ref_types.get(i) {
+            Some("branch") => ("branch", format!("branch `{}`", self.refs.get(i).unwrap_or("?").trim_start_matches("refs/heads/"))),
+            Some("tag") => ("tag", format!("tag `{}`", self.refs.get(i).unwrap_or("?").trim_start_matches("refs/tags/"))),
+            Some("environment") => ("environment", format!("environment `{}`", self.envs.get(i).unwrap_or("?"))),
+            Some("pull_request") => ("pull_request", "a pull request".to_string()),
+            _ => ("subject", format!("subject `{subject}`")),
+        };
+        (Severity::Medium, what.0, format!("{} of {repo} is not expected to assume this role", what.1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::testing::{frame, web_identity};
+
+    const PROD: &str = "arn:aws:iam::111122223333:role/gha-prod-deploy";
+
+    fn policy() -> Policy {
+        Policy::parse(&format!(
+            r#"
+[[roles]]
+arn = "{PROD}"
+subjects = ["repo:acme/api:ref:refs/heads/main", "repo:acme/api:environment:production"]
+[[roles]]
+arn = "arn:aws:iam::111122223333:role/gha-*"
+subjects = ["repo:acme/shared:*"]
+audiences = ["sts.amazonaws.com"]
+"#
+        ))
+        .unwrap()
+    }
+
+    fn kinds(records: &[String]) -> Vec<(String, String)> {
+        let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+        let f = UnexpectedSubjects.run(&frame(&refs), Some(&policy())).unwrap();
+        let k = strs(&f.events, "kind").unwrap();
+        let s = strs(&f.events, "severity").unwrap();
+        k.iter().zip(s.iter()).map(|(k, s)| (k.unwrap().to_string(), s.unwrap().to_string())).collect()
+    }
+
+    #[test]
+    fn classifies_what_was_unexpected() {
+        let t = "2026-11-16T10:00:00Z";
+        let aud = "sts.amazonaws.com";
+        let got = kinds(&[
+            web_identity(t, PROD, "repo:acme/api:ref:refs/heads/main", aud, None),
+            web_identity("2026-11-16T10:01:00Z", PROD, "repo:acme/api:ref:refs/heads/feature", aud, None),
+            web_identity("2026-11-16T10:02:00Z", PROD, "repo:acme/api:environment:staging", aud, None),
+            web_identity("2026-11-16T10:03:00Z", PROD, "repo:acme/api:pull_request", aud, None),
+            web_identity("2026-11-16T10:04:00Z", PROD, "repo:evil/api:ref:refs/heads/main", aud, None),
+            web_identity("2026-11-16T10:05:00Z", PROD, "repo:acme/api:ref:refs/heads/main", "api://other", None),
+            web_identity("2026-11-16T10:06:00Z", "arn:aws:iam::111122223333:role/unknown", "repo:acme/api:ref:refs/heads/main", aud, None),
+            web_identity("2026-11-16T10:07:00Z", PROD, "repo:acme/shared:ref:refs/heads/anything", aud, None),
+            web_identity("2026-11-16T10:08:00Z", PROD, "repo:acme/api:ref:refs/tags/v1", aud, None),
+            // Failed calls belong to `failures`, not here.
+            web_identity("2026-11-16T10:09:00Z", PROD, "repo:evil/api:ref:refs/heads/main", aud, Some(("AccessDenied", "x"))),
+        ]);
+        let expect = [
+            ("branch", "medium"),
+            ("environment", "medium"),
+            ("pull_request", "medium"),
+            ("repository", "high"),
+            ("audience", "high"),
+            ("no-policy-entry", "medium"),
+            ("tag", "medium"),
+        ];
+        let expect: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn reasons_name_the_allowed_patterns() {
+        let df = frame(&[&web_identity(
+            "2026-11-16T10:00:00Z",
+            PROD,
+            "repo:acme@1/api@2:ref:refs/heads/dev",
+            "sts.amazonaws.com",
+            None,
+        )]);
+        let f = UnexpectedSubjects.run(&df, Some(&policy())).unwrap();
+        let reason = strs(&f.events, "reason").unwrap().get(0).unwrap().to_string();
+        assert!(reason.starts_with("branch `dev` of acme/api is not expected"), "{reason}");
+        assert!(reason.contains("allowed: repo:acme/api:ref:refs/heads/main, repo:acme/api:environment:production, repo:acme/shared:*"), "{reason}");
+        assert_eq!(f.groups.height(), 1);
+    }
+}
