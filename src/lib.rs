@@ -1,7 +1,33 @@
 //! ctaudit: audit how CI systems get into AWS, from CloudTrail.
+//!
+//! The data travels `ingest` (sources → records) → `frame` (records → the
+//! events DataFrame) → `reports` (frame → findings) → `output` (findings →
+//! table, JSON, CSV, Markdown). `cmd` holds one module per subcommand;
+//! `main.rs` only parses arguments and turns the outcome into an exit code.
 
+pub mod cli;
+pub mod cmd;
+pub mod exit;
 pub mod frame;
 pub mod ingest;
+pub mod output;
 pub mod policy;
 pub mod reports;
 pub mod time;
+
+use std::io::Write;
+
+pub use exit::ExitStatus;
+
+/// Runs one command line, writing results to `stdout` and everything else
+/// to `stderr`.
+pub fn run(
+    cli: cli::Cli,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    match &cli.command {
+        cli::Command::Report(args) => cmd::report::run(args, stdout, stderr),
+        cli::Command::ListReports(args) => cmd::list_reports::run(args, stdout),
+    }
+}

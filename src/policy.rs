@@ -193,7 +193,8 @@ impl BusinessHours {
             OffHoursReason::Early => format!("before {}", self.start.format("%H:%M")),
             OffHoursReason::Late => format!(
                 "after {}",
-                self.end.map_or("24:00".to_string(), |e| e.format("%H:%M").to_string())
+                self.end
+                    .map_or("24:00".to_string(), |e| e.format("%H:%M").to_string())
             ),
         }
     }
@@ -244,13 +245,20 @@ impl Policy {
     }
 
     /// Judges one assumption of `role_arn` by `subject` with `audience`.
-    pub fn verdict(&self, role_arn: Option<&str>, subject: Option<&str>, audience: Option<&str>) -> RoleVerdict {
+    pub fn verdict(
+        &self,
+        role_arn: Option<&str>,
+        subject: Option<&str>,
+        audience: Option<&str>,
+    ) -> RoleVerdict {
         let mut v = RoleVerdict::default();
         let Some(role_arn) = role_arn else { return v };
         for rule in self.rules_for(role_arn) {
             v.has_entry = true;
-            v.subject_allowed |= subject.is_some_and(|s| rule.subjects.iter().any(|p| p.matches(s)));
-            v.audience_allowed |= audience.is_some_and(|a| rule.audiences.iter().any(|p| p.matches(a)));
+            v.subject_allowed |=
+                subject.is_some_and(|s| rule.subjects.iter().any(|p| p.matches(s)));
+            v.audience_allowed |=
+                audience.is_some_and(|a| rule.audiences.iter().any(|p| p.matches(a)));
             v.off_hours_allowed |= rule.off_hours == OffHoursRule::Allowed;
         }
         v
@@ -262,7 +270,10 @@ impl Policy {
     }
 
     /// The audiences allowed for a role (union over matching entries).
-    pub fn audiences_for<'p>(&'p self, role_arn: &'p str) -> impl Iterator<Item = &'p Pattern> + 'p {
+    pub fn audiences_for<'p>(
+        &'p self,
+        role_arn: &'p str,
+    ) -> impl Iterator<Item = &'p Pattern> + 'p {
         self.rules_for(role_arn).flat_map(|r| r.audiences.iter())
     }
 
@@ -345,7 +356,15 @@ fn parse_clock(s: &Spanned<String>) -> Result<Option<NaiveTime>, SpanError> {
     }
     NaiveTime::parse_from_str(s.get_ref(), "%H:%M")
         .map(Some)
-        .map_err(|_| SpanError::new(s.span(), format!("`{}` is not a time of day: use HH:MM (00:00 to 24:00)", s.get_ref())))
+        .map_err(|_| {
+            SpanError::new(
+                s.span(),
+                format!(
+                    "`{}` is not a time of day: use HH:MM (00:00 to 24:00)",
+                    s.get_ref()
+                ),
+            )
+        })
 }
 
 fn parse_weekday(s: &Spanned<String>) -> Result<u32, SpanError> {
@@ -369,7 +388,10 @@ fn parse_weekday(s: &Spanned<String>) -> Result<u32, SpanError> {
 
 impl PolicyFile {
     fn check(self) -> Result<Policy, SpanError> {
-        let business_hours = self.business_hours.map(BusinessHoursFile::check).transpose()?;
+        let business_hours = self
+            .business_hours
+            .map(BusinessHoursFile::check)
+            .transpose()?;
         let roles = self
             .roles
             .into_iter()
@@ -410,16 +432,24 @@ impl BusinessHoursFile {
         })?;
         let days = match &self.days {
             Some(days) => {
-                let set = days.get_ref().iter().map(parse_weekday).collect::<Result<BTreeSet<_>, _>>()?;
+                let set = days
+                    .get_ref()
+                    .iter()
+                    .map(parse_weekday)
+                    .collect::<Result<BTreeSet<_>, _>>()?;
                 if set.is_empty() {
-                    return Err(SpanError::new(days.span(), "`days` is empty: name at least one working day"));
+                    return Err(SpanError::new(
+                        days.span(),
+                        "`days` is empty: name at least one working day",
+                    ));
                 }
                 set
             }
             None => (0..5).collect(),
         };
         let start = match &self.start {
-            Some(s) => parse_clock(s)?.ok_or_else(|| SpanError::new(s.span(), "`start` cannot be 24:00"))?,
+            Some(s) => parse_clock(s)?
+                .ok_or_else(|| SpanError::new(s.span(), "`start` cannot be 24:00"))?,
             None => NaiveTime::from_hms_opt(9, 0, 0).expect("valid"),
         };
         let end = match &self.end {
@@ -443,8 +473,12 @@ impl BusinessHoursFile {
             .holidays
             .iter()
             .map(|h| {
-                NaiveDate::parse_from_str(h.get_ref(), "%Y-%m-%d")
-                    .map_err(|_| SpanError::new(h.span(), format!("`{}` is not a date: use YYYY-MM-DD", h.get_ref())))
+                NaiveDate::parse_from_str(h.get_ref(), "%Y-%m-%d").map_err(|_| {
+                    SpanError::new(
+                        h.span(),
+                        format!("`{}` is not a date: use YYYY-MM-DD", h.get_ref()),
+                    )
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(BusinessHours {
@@ -499,7 +533,10 @@ allowed_users = ["arn:aws:iam::111122223333:user/legacy-backup"]
     fn string_like_patterns() {
         let p = |pat: &str, t: &str| Pattern::new(pat).matches(t);
         assert!(p("repo:acme/*", "repo:acme/api:ref:refs/heads/main"));
-        assert!(p("repo:acme/*:ref:refs/heads/*", "repo:acme/api:ref:refs/heads/feat/x"));
+        assert!(p(
+            "repo:acme/*:ref:refs/heads/*",
+            "repo:acme/api:ref:refs/heads/feat/x"
+        ));
         assert!(p("*", ""));
         assert!(p("a*", "a"));
         assert!(p("a?c", "abc") && !p("a?c", "ac") && !p("a?c", "abbc"));
@@ -514,13 +551,29 @@ allowed_users = ["arn:aws:iam::111122223333:user/legacy-backup"]
     fn verdict_is_the_union_of_matching_entries() {
         let policy = Policy::parse(EXAMPLE).unwrap();
         let prod = Some("arn:aws:iam::111122223333:role/gha-prod-deploy");
-        let v = policy.verdict(prod, Some("repo:acme/shared:ref:refs/heads/x"), Some("https://github.com/acme"));
+        let v = policy.verdict(
+            prod,
+            Some("repo:acme/shared:ref:refs/heads/x"),
+            Some("https://github.com/acme"),
+        );
         assert!(v.has_entry && v.subject_allowed && v.audience_allowed && !v.off_hours_allowed);
-        let v = policy.verdict(prod, Some("repo:acme/api:ref:refs/heads/dev"), Some("sts.amazonaws.com"));
+        let v = policy.verdict(
+            prod,
+            Some("repo:acme/api:ref:refs/heads/dev"),
+            Some("sts.amazonaws.com"),
+        );
         assert!(v.has_entry && !v.subject_allowed && v.audience_allowed);
-        let v = policy.verdict(Some("arn:aws:iam::111122223333:role/gha-nightly-sync"), None, None);
+        let v = policy.verdict(
+            Some("arn:aws:iam::111122223333:role/gha-nightly-sync"),
+            None,
+            None,
+        );
         assert!(v.off_hours_allowed);
-        let v = policy.verdict(Some("arn:aws:iam::999:role/other"), Some("x"), Some("sts.amazonaws.com"));
+        let v = policy.verdict(
+            Some("arn:aws:iam::999:role/other"),
+            Some("x"),
+            Some("sts.amazonaws.com"),
+        );
         assert_eq!(v, RoleVerdict::default());
         assert!(policy.iam_user_allowed("arn:aws:iam::111122223333:user/legacy-backup"));
         assert!(!policy.iam_user_allowed("arn:aws:iam::111122223333:user/ci"));
@@ -539,14 +592,25 @@ allowed_users = ["arn:aws:iam::111122223333:user/legacy-backup"]
         assert_eq!(at("2026-07-10T06:30:00Z"), None);
         assert_eq!(at("2026-07-10T17:00:00Z"), Some(OffHoursReason::Late));
         // Saturday, and a Friday evening in UTC that is Saturday in Berlin.
-        assert_eq!(at("2026-11-21T12:00:00Z"), Some(OffHoursReason::DayOff(Weekday::Sat)));
-        assert_eq!(at("2026-11-20T23:30:00Z"), Some(OffHoursReason::DayOff(Weekday::Sat)));
+        assert_eq!(
+            at("2026-11-21T12:00:00Z"),
+            Some(OffHoursReason::DayOff(Weekday::Sat))
+        );
+        assert_eq!(
+            at("2026-11-20T23:30:00Z"),
+            Some(OffHoursReason::DayOff(Weekday::Sat))
+        );
         // A holiday on a Thursday.
         assert_eq!(
             at("2026-12-24T10:00:00Z"),
-            Some(OffHoursReason::Holiday(NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()))
+            Some(OffHoursReason::Holiday(
+                NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()
+            ))
         );
-        assert_eq!(bh.local_time(parse_event_time("2026-11-20T23:30:00Z").unwrap()), "2026-11-21 00:30 Sat CET");
+        assert_eq!(
+            bh.local_time(parse_event_time("2026-11-20T23:30:00Z").unwrap()),
+            "2026-11-21 00:30 Sat CET"
+        );
     }
 
     #[test]
@@ -556,29 +620,47 @@ allowed_users = ["arn:aws:iam::111122223333:user/legacy-backup"]
             "p.toml:2:12: unknown time zone `Mars/Olympus`: use an IANA name such as Europe/Berlin or America/New_York"
         );
         let e = err("[business_hours]\ntimezone = \"UTC\"\nstart = \"8am\"\n");
-        assert!(e.starts_with("p.toml:3:9: `8am` is not a time of day"), "{e}");
+        assert!(
+            e.starts_with("p.toml:3:9: `8am` is not a time of day"),
+            "{e}"
+        );
         let e = err("[[roles]]\narn = \"x\"\nsubject = [\"y\"]\n");
         assert!(e.starts_with("p.toml:3:1: unknown field `subject`"), "{e}");
         let e = err("[business_hours]\ntimezone = \"UTC\"\nstart = \"19:00\"\nend = \"08:00\"\n");
-        assert!(e.contains("4:7: `end` (08:00) must be later than `start` (19:00)"), "{e}");
+        assert!(
+            e.contains("4:7: `end` (08:00) must be later than `start` (19:00)"),
+            "{e}"
+        );
         let e = err("[business_hours]\ntimezone = \"UTC\"\nholidays = [\"24.12.2026\"]\n");
-        assert!(e.starts_with("p.toml:3:13: `24.12.2026` is not a date"), "{e}");
+        assert!(
+            e.starts_with("p.toml:3:13: `24.12.2026` is not a date"),
+            "{e}"
+        );
         let e = err("[business_hours]\ntimezone = \"UTC\"\ndays = [\"funday\"]\n");
         assert!(e.starts_with("p.toml:3:9: `funday` is not a day"), "{e}");
         let e = err("[[roles]]\narn = \n");
         assert!(e.starts_with("p.toml:2:"), "{e}");
         let e = err("[[roles]]\narn = \"x\"\noff_hours = \"sometimes\"\n");
-        assert!(e.starts_with("p.toml:3:13: unknown variant `sometimes`"), "{e}");
+        assert!(
+            e.starts_with("p.toml:3:13: unknown variant `sometimes`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn defaults() {
-        let p = Policy::parse("[business_hours]\ntimezone = \"UTC\"\n[[roles]]\narn = \"r\"\n").unwrap();
+        let p = Policy::parse("[business_hours]\ntimezone = \"UTC\"\n[[roles]]\narn = \"r\"\n")
+            .unwrap();
         let bh = p.business_hours.unwrap();
         assert_eq!(bh.days.len(), 5);
         assert_eq!(p.roles[0].audiences, vec![Pattern::new(DEFAULT_AUDIENCE)]);
         assert!(p.roles[0].subjects.is_empty());
         let p = Policy::parse("[business_hours]\ntimezone = \"UTC\"\nend = \"24:00\"\n").unwrap();
-        assert_eq!(p.business_hours.unwrap().check(parse_event_time("2026-11-20T23:59:00Z").unwrap()), None);
+        assert_eq!(
+            p.business_hours
+                .unwrap()
+                .check(parse_event_time("2026-11-20T23:59:00Z").unwrap()),
+            None
+        );
     }
 }

@@ -47,7 +47,11 @@ pub fn parse_day(b: &[u8]) -> Option<i64> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let (y, m, d) = (digits(&b[0..4])? as i64, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (y, m, d) = (
+        digits(&b[0..4])? as i64,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    );
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
@@ -59,11 +63,19 @@ pub fn parse_day(b: &[u8]) -> Option<i64> {
 /// between date and time. Returns `None` for anything else.
 pub fn parse_event_time(s: &str) -> Option<Millis> {
     let b = s.trim().as_bytes();
-    if b.len() < 19 || (b[10] != b'T' && b[10] != b' ' && b[10] != b't') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || (b[10] != b'T' && b[10] != b' ' && b[10] != b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return parse_fallback(s);
     }
     let days = parse_day(&b[..10])?;
-    let (h, mi, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (h, mi, sec) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     if h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -83,7 +95,7 @@ pub fn parse_event_time(s: &str) -> Option<Millis> {
     }
     let offset_min: i64 = match rest {
         [] | [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh @ .., ] => {
+        [sign @ (b'+' | b'-'), hh @ ..] => {
             let (oh, om) = match hh {
                 [a, b2, b':', c, d] => (digits(&[*a, *b2])?, digits(&[*c, *d])?),
                 [a, b2, c, d] => (digits(&[*a, *b2])?, digits(&[*c, *d])?),
@@ -95,7 +107,10 @@ pub fn parse_event_time(s: &str) -> Option<Millis> {
         }
         _ => return None,
     };
-    Some(days * MS_PER_DAY + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1000 + ms - offset_min * 60_000)
+    Some(
+        days * MS_PER_DAY + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1000 + ms
+            - offset_min * 60_000,
+    )
 }
 
 fn parse_fallback(s: &str) -> Option<Millis> {
@@ -218,14 +233,26 @@ mod tests {
 
     #[test]
     fn event_time_shapes() {
-        assert_eq!(parse_event_time("2023-07-10T11:42:18Z"), Some(t("2023-07-10T11:42:18Z")));
-        assert_eq!(parse_event_time("2023-07-10T11:42:18.250Z"), Some(t("2023-07-10T11:42:18.250Z")));
+        assert_eq!(
+            parse_event_time("2023-07-10T11:42:18Z"),
+            Some(t("2023-07-10T11:42:18Z"))
+        );
+        assert_eq!(
+            parse_event_time("2023-07-10T11:42:18.250Z"),
+            Some(t("2023-07-10T11:42:18.250Z"))
+        );
         assert_eq!(
             parse_event_time("2025-01-21 17:49:47.000000000"),
             Some(t("2025-01-21T17:49:47Z"))
         );
-        assert_eq!(parse_event_time("2026-03-29T03:30:00+02:00"), Some(t("2026-03-29T01:30:00Z")));
-        assert_eq!(parse_event_time("2026-03-29T03:30:00-0130"), Some(t("2026-03-29T05:00:00Z")));
+        assert_eq!(
+            parse_event_time("2026-03-29T03:30:00+02:00"),
+            Some(t("2026-03-29T01:30:00Z"))
+        );
+        assert_eq!(
+            parse_event_time("2026-03-29T03:30:00-0130"),
+            Some(t("2026-03-29T05:00:00Z"))
+        );
         assert_eq!(parse_event_time("1700000000"), Some(1_700_000_000_000));
         assert_eq!(parse_event_time("ThisIsAWrongEventTime"), None);
         assert_eq!(parse_event_time("2023-02-30T00:00:00Z"), None);
@@ -235,22 +262,53 @@ mod tests {
 
     #[test]
     fn civil_days_match_chrono() {
-        for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2024, 12, 31), (1969, 12, 31), (2100, 3, 1)] {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (2024, 12, 31),
+            (1969, 12, 31),
+            (2100, 3, 1),
+        ] {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            assert_eq!(days_from_civil(y as i64, m, d) * MS_PER_DAY, day_start(date));
+            assert_eq!(
+                days_from_civil(y as i64, m, d) * MS_PER_DAY,
+                day_start(date)
+            );
         }
     }
 
     #[test]
     fn bounds() {
         let now = t("2026-11-22T12:00:00Z");
-        assert_eq!(parse_bound("7d", Bound::Since, now), Ok(t("2026-11-15T12:00:00Z")));
-        assert_eq!(parse_bound("24h", Bound::Since, now), Ok(t("2026-11-21T12:00:00Z")));
-        assert_eq!(parse_bound("2w", Bound::Since, now), Ok(t("2026-11-08T12:00:00Z")));
-        assert_eq!(parse_bound("2026-11-15", Bound::Since, now), Ok(t("2026-11-15T00:00:00Z")));
-        assert_eq!(parse_bound("2026-11-15", Bound::Until, now), Ok(t("2026-11-16T00:00:00Z")));
-        assert_eq!(parse_bound("2026-11-15T08:00:00Z", Bound::Until, now), Ok(t("2026-11-15T08:00:00Z")));
-        assert!(parse_bound("yesterday", Bound::Since, now).unwrap_err().contains("`yesterday`"));
+        assert_eq!(
+            parse_bound("7d", Bound::Since, now),
+            Ok(t("2026-11-15T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("24h", Bound::Since, now),
+            Ok(t("2026-11-21T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2w", Bound::Since, now),
+            Ok(t("2026-11-08T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2026-11-15", Bound::Since, now),
+            Ok(t("2026-11-15T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2026-11-15", Bound::Until, now),
+            Ok(t("2026-11-16T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2026-11-15T08:00:00Z", Bound::Until, now),
+            Ok(t("2026-11-15T08:00:00Z"))
+        );
+        assert!(
+            parse_bound("yesterday", Bound::Since, now)
+                .unwrap_err()
+                .contains("`yesterday`")
+        );
         assert!(parse_bound("7y", Bound::Since, now).is_err());
     }
 
@@ -267,7 +325,13 @@ mod tests {
 
     #[test]
     fn formatting() {
-        assert_eq!(format_millis(t("2026-11-22T12:00:00Z")), "2026-11-22T12:00:00Z");
-        assert_eq!(format_millis(t("2026-11-22T12:00:00.5Z")), "2026-11-22T12:00:00.500Z");
+        assert_eq!(
+            format_millis(t("2026-11-22T12:00:00Z")),
+            "2026-11-22T12:00:00Z"
+        );
+        assert_eq!(
+            format_millis(t("2026-11-22T12:00:00.5Z")),
+            "2026-11-22T12:00:00.500Z"
+        );
     }
 }

@@ -227,12 +227,18 @@ impl<'a> Row<'a> {
         };
         let id = ev.identity.as_ref();
         let idf = |f: fn(&'a Identity<'a>) -> &'a Loose<'a>| id.map(f).and_then(text);
-        row.set(S::EventId, text(&ev.event_id).or_else(|| Some(Cow::Owned(derived_event_id(ev)))));
+        row.set(
+            S::EventId,
+            text(&ev.event_id).or_else(|| Some(Cow::Owned(derived_event_id(ev)))),
+        );
         row.set(S::EventName, text(&ev.event_name));
         row.set(S::EventSource, text(&ev.event_source));
         row.set(S::EventType, text(&ev.event_type));
         row.set(S::AwsRegion, text(&ev.aws_region));
-        row.set(S::AccountId, text(&ev.recipient_account_id).or_else(|| idf(|i| &i.account_id)));
+        row.set(
+            S::AccountId,
+            text(&ev.recipient_account_id).or_else(|| idf(|i| &i.account_id)),
+        );
         row.set(S::SourceIp, text(&ev.source_ip));
         row.set(S::UserAgent, text(&ev.user_agent));
         row.set(S::ErrorCode, text(&ev.error_code));
@@ -250,7 +256,10 @@ impl<'a> Row<'a> {
         );
         row.set(S::InvokedBy, idf(|i| &i.invoked_by));
         row.set(S::SourceFile, Some(Cow::Borrowed(source)));
-        if row.event_name().is_some_and(|n| n.starts_with("AssumeRole")) {
+        if row
+            .event_name()
+            .is_some_and(|n| n.starts_with("AssumeRole"))
+        {
             row.fill_assume_role(ev);
         }
         row
@@ -262,10 +271,15 @@ impl<'a> Row<'a> {
         let mut subject = p.subject;
         let mut audience = p.audience;
         let mut provider = p.provider;
-        if self.event_name().is_some_and(|n| n.starts_with("AssumeRoleWith")) {
+        if self
+            .event_name()
+            .is_some_and(|n| n.starts_with("AssumeRoleWith"))
+        {
             // Failed calls carry no response: CloudTrail puts the caller's
             // subject in `userName` and `<provider>:<aud>:<sub>` in `principalId`.
-            let from_principal = self.get(S::IdentityPrincipalId).and_then(split_web_identity_principal);
+            let from_principal = self
+                .get(S::IdentityPrincipalId)
+                .and_then(split_web_identity_principal);
             if subject.is_none() {
                 subject = self
                     .get(S::IdentityUserName)
@@ -282,7 +296,10 @@ impl<'a> Row<'a> {
                     .or_else(|| from_principal.map(|(p, _, _)| p.to_owned()));
             }
         }
-        if let Some(gh) = subject.as_deref().and_then(|s| parse_github_subject(s, provider.as_deref())) {
+        if let Some(gh) = subject
+            .as_deref()
+            .and_then(|s| parse_github_subject(s, provider.as_deref()))
+        {
             self.set(S::GhOwner, gh.owner.map(Cow::Owned));
             self.set(S::GhRepository, gh.repository.map(Cow::Owned));
             self.set(S::GhRef, gh.git_ref.map(Cow::Owned));
@@ -324,12 +341,21 @@ fn derived_event_id(ev: &RawEvent<'_>) -> String {
         h.write(&[0xff]);
     }
     if let Some(id) = &ev.identity {
-        for v in [&id.kind, &id.arn, &id.principal_id, &id.access_key_id, &id.user_name] {
+        for v in [
+            &id.kind,
+            &id.arn,
+            &id.principal_id,
+            &id.access_key_id,
+            &id.user_name,
+        ] {
             h.write(v.as_str().unwrap_or("").as_bytes());
             h.write(&[0xfe]);
         }
     }
-    for raw in [ev.request_parameters, ev.response_elements].into_iter().flatten() {
+    for raw in [ev.request_parameters, ev.response_elements]
+        .into_iter()
+        .flatten()
+    {
         h.write_json_compact(raw.get().as_bytes());
         h.write(&[0xfd]);
     }
@@ -356,7 +382,9 @@ impl Fnv {
     fn write(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.a = (self.a ^ byte as u64).wrapping_mul(0x100_0000_01b3);
-            self.b = (self.b ^ byte as u64).wrapping_mul(0x100_0000_01b3).rotate_left(5);
+            self.b = (self.b ^ byte as u64)
+                .wrapping_mul(0x100_0000_01b3)
+                .rotate_left(5);
         }
     }
 
@@ -460,7 +488,12 @@ mod tests {
     }
 
     fn cell(df: &DataFrame, name: &str) -> Option<String> {
-        df.column(name).unwrap().str().unwrap().get(0).map(str::to_owned)
+        df.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .map(str::to_owned)
     }
 
     #[test]
@@ -478,18 +511,33 @@ mod tests {
             "identityProvider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
             "requestParameters":{"roleArn":"arn:aws:iam::1:role/deploy","roleSessionName":"GitHubActions"},"responseElements":null}"#,
         );
-        assert_eq!(cell(&df, col::SUBJECT).as_deref(), Some("repo:acme/api:environment:prod"));
-        assert_eq!(cell(&df, col::AUDIENCE).as_deref(), Some("sts.amazonaws.com"));
+        assert_eq!(
+            cell(&df, col::SUBJECT).as_deref(),
+            Some("repo:acme/api:environment:prod")
+        );
+        assert_eq!(
+            cell(&df, col::AUDIENCE).as_deref(),
+            Some("sts.amazonaws.com")
+        );
         assert_eq!(cell(&df, col::GH_ENVIRONMENT).as_deref(), Some("prod"));
-        assert_eq!(cell(&df, col::ROLE_ARN).as_deref(), Some("arn:aws:iam::1:role/deploy"));
+        assert_eq!(
+            cell(&df, col::ROLE_ARN).as_deref(),
+            Some("arn:aws:iam::1:role/deploy")
+        );
         assert!(cell(&df, col::EVENT_ID).unwrap().starts_with("derived-"));
     }
 
     #[test]
     fn derived_ids_ignore_formatting() {
-        let a = row_of(r#"{"eventName":"X","eventTime":"2020-01-01T00:00:00Z","requestParameters":{"a": [1, 2]}}"#);
-        let b = row_of("{\"eventName\":\"X\",\n \"eventTime\":\"2020-01-01T00:00:00Z\",\"requestParameters\":{\n\"a\":[1,2]}}");
-        let c = row_of(r#"{"eventName":"X","eventTime":"2020-01-01T00:00:01Z","requestParameters":{"a":[1,2]}}"#);
+        let a = row_of(
+            r#"{"eventName":"X","eventTime":"2020-01-01T00:00:00Z","requestParameters":{"a": [1, 2]}}"#,
+        );
+        let b = row_of(
+            "{\"eventName\":\"X\",\n \"eventTime\":\"2020-01-01T00:00:00Z\",\"requestParameters\":{\n\"a\":[1,2]}}",
+        );
+        let c = row_of(
+            r#"{"eventName":"X","eventTime":"2020-01-01T00:00:01Z","requestParameters":{"a":[1,2]}}"#,
+        );
         assert_eq!(cell(&a, col::EVENT_ID), cell(&b, col::EVENT_ID));
         assert_ne!(cell(&a, col::EVENT_ID), cell(&c, col::EVENT_ID));
     }
@@ -501,6 +549,9 @@ mod tests {
         );
         let text = format!("{df:?}");
         assert!(!text.contains("TOPSECRET") && !text.contains("ALSOSECRET"));
-        assert_eq!(cell(&df, col::ISSUED_ACCESS_KEY_ID).as_deref(), Some("ASIAX"));
+        assert_eq!(
+            cell(&df, col::ISSUED_ACCESS_KEY_ID).as_deref(),
+            Some("ASIAX")
+        );
     }
 }

@@ -145,7 +145,11 @@ pub fn parse_github_subject(subject: &str, provider: Option<&str>) -> Option<Git
         i += 2;
     }
     if out.owner.is_none() {
-        out.owner = out.repository.as_deref().and_then(|r| r.split_once('/')).map(|(o, _)| o.to_string());
+        out.owner = out
+            .repository
+            .as_deref()
+            .and_then(|r| r.split_once('/'))
+            .map(|(o, _)| o.to_string());
     }
     if out.repository.is_none() && out.owner.is_none() {
         return None;
@@ -175,7 +179,11 @@ pub fn split_web_identity_principal(principal: &str) -> Option<(&str, &str, &str
     // An audience may itself be a URL (`https://…`, `api://…`), whose
     // scheme has a colon.
     let first = rest.find(':')?;
-    let skip = if rest[first..].starts_with("://") { first + 3 } else { 0 };
+    let skip = if rest[first..].starts_with("://") {
+        first + 3
+    } else {
+        0
+    };
     let aud_end = skip + rest[skip..].find(':')?;
     Some((provider, &rest[..aud_end], &rest[aud_end + 1..]))
 }
@@ -184,7 +192,8 @@ pub fn split_web_identity_principal(principal: &str) -> Option<(&str, &str, &str
 mod tests {
     use super::*;
 
-    const GH: Option<&str> = Some("arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com");
+    const GH: Option<&str> =
+        Some("arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com");
 
     fn p(s: &str) -> GithubSubject {
         parse_github_subject(s, GH).unwrap_or_else(|| panic!("{s} parses"))
@@ -220,12 +229,16 @@ mod tests {
 
     #[test]
     fn custom_claim_templates() {
-        let s = p("repository_owner:acme:repository_visibility:private:repo:acme/api:ref:refs/heads/dev");
+        let s = p(
+            "repository_owner:acme:repository_visibility:private:repo:acme/api:ref:refs/heads/dev",
+        );
         assert_eq!(s.owner.as_deref(), Some("acme"));
         assert_eq!(s.repository.as_deref(), Some("acme/api"));
         assert_eq!(s.ref_type, Some(RefType::Branch));
 
-        let s = p("repo:acme/api:environment:prod:job_workflow_ref:acme/ci/.github/workflows/deploy.yml@refs/heads/main");
+        let s = p(
+            "repo:acme/api:environment:prod:job_workflow_ref:acme/ci/.github/workflows/deploy.yml@refs/heads/main",
+        );
         assert_eq!(s.environment.as_deref(), Some("prod"));
         assert_eq!(
             s.job_workflow_ref.as_deref(),
@@ -249,17 +262,29 @@ mod tests {
     #[test]
     fn other_providers_are_left_alone() {
         assert_eq!(
-            parse_github_subject("system:serviceaccount:ns:sa", Some("arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X")),
+            parse_github_subject(
+                "system:serviceaccount:ns:sa",
+                Some("arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X")
+            ),
             None
         );
         // GitLab's subject has `ref` and `ref_type` too, but not from GitHub.
         assert_eq!(
-            parse_github_subject("project_path:grp/proj:ref_type:branch:ref:main", Some("arn:aws:iam::1:oidc-provider/gitlab.com")),
+            parse_github_subject(
+                "project_path:grp/proj:ref_type:branch:ref:main",
+                Some("arn:aws:iam::1:oidc-provider/gitlab.com")
+            ),
             None
         );
-        assert_eq!(parse_github_subject("project_path:grp/proj:ref_type:branch:ref:main", None), None);
         assert_eq!(
-            parse_github_subject("repo:acme/api:ref:refs/heads/main", Some("arn:aws:iam::1:oidc-provider/app.terraform.io")),
+            parse_github_subject("project_path:grp/proj:ref_type:branch:ref:main", None),
+            None
+        );
+        assert_eq!(
+            parse_github_subject(
+                "repo:acme/api:ref:refs/heads/main",
+                Some("arn:aws:iam::1:oidc-provider/app.terraform.io")
+            ),
             None
         );
         // No provider known: a GitHub-shaped subject still parses.
@@ -272,7 +297,10 @@ mod tests {
             "arn:aws:iam::774305579662:oidc-provider/token.actions.githubusercontent.com:sts.amazonaws.com:repo:ccbrown/cloud-snitch:ref:refs/heads/main",
         )
         .unwrap();
-        assert_eq!(prov, "arn:aws:iam::774305579662:oidc-provider/token.actions.githubusercontent.com");
+        assert_eq!(
+            prov,
+            "arn:aws:iam::774305579662:oidc-provider/token.actions.githubusercontent.com"
+        );
         assert_eq!(aud, "sts.amazonaws.com");
         assert_eq!(sub, "repo:ccbrown/cloud-snitch:ref:refs/heads/main");
 

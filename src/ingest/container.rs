@@ -57,9 +57,13 @@ pub struct ContainerError {
 impl fmt::Display for ContainerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(r) = self.record {
-            write!(f, "record {r}: ")?;
+            write!(f, "record {r}, ")?;
         }
-        write!(f, "invalid JSON at line {} column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {} column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -164,7 +168,10 @@ fn read_top_level(
 ) -> Outcome {
     loop {
         if de.end().is_ok() {
-            return Outcome { container, error: None };
+            return Outcome {
+                container,
+                error: None,
+            };
         }
         let res = TopSeed {
             sink: &mut *sink,
@@ -190,10 +197,12 @@ fn read_top_level(
 /// Event objects one after another, not one per line (pretty-printed).
 /// Reading stops at the first damage.
 fn read_concatenated(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
-    let mut index = 0usize;
-    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<MaybeEvent<'_>>() {
+    for (index, item) in serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<MaybeEvent<'_>>()
+        .enumerate()
+    {
         match item {
-            Ok(MaybeEvent::Event(ev)) => deliver(&ev, sink),
+            Ok(MaybeEvent::Event(ev)) => deliver(&ev, sink, true),
             Ok(MaybeEvent::NotAnEvent) => sink.not_an_event(),
             Err(e) => {
                 return Outcome {
@@ -202,7 +211,6 @@ fn read_concatenated(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
                 };
             }
         }
-        index += 1;
     }
     Outcome {
         container: Container::Concatenated,
@@ -221,7 +229,7 @@ fn read_lines(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
             continue;
         }
         match serde_json::from_slice::<MaybeEvent<'_>>(line) {
-            Ok(MaybeEvent::Event(ev)) => deliver(&ev, sink),
+            Ok(MaybeEvent::Event(ev)) => deliver(&ev, sink, true),
             Ok(MaybeEvent::NotAnEvent) => sink.not_an_event(),
             Err(_) if index == 0 => return read_concatenated(bytes, sink),
             Err(e) => {
@@ -240,14 +248,16 @@ fn read_lines(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
 }
 
 /// Hands an event to the sink, unwrapping a lookup-events item's
-/// `CloudTrailEvent` string first.
-fn deliver(ev: &RawEvent<'_>, sink: &mut dyn EventSink) {
+/// `CloudTrailEvent` string first. Every object of a `Records` array or an
+/// array is a record, however odd its keys; a loose object (JSON lines)
+/// must carry at least one CloudTrail field to count as one.
+fn deliver(ev: &RawEvent<'_>, sink: &mut dyn EventSink, loose: bool) {
     if let Some(inner) = ev.embedded.as_deref() {
         match serde_json::from_str::<MaybeEvent<'_>>(inner) {
             Ok(MaybeEvent::Event(inner_ev)) if inner_ev.embedded.is_none() => sink.event(&inner_ev),
             _ => sink.not_an_event(),
         }
-    } else if ev.looks_like_event() {
+    } else if !loose || ev.looks_like_event() {
         sink.event(ev);
     } else {
         sink.not_an_event();
@@ -308,7 +318,11 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
                     })?;
                     kind = TopKind::Lookup;
                 }
-                "digestStartTime" | "digestEndTime" | "logFiles" | "digestS3Bucket" | "previousDigestSignature" => {
+                "digestStartTime"
+                | "digestEndTime"
+                | "logFiles"
+                | "digestS3Bucket"
+                | "previousDigestSignature" => {
                     map.next_value::<IgnoredAny>()?;
                     if matches!(kind, TopKind::Plain) {
                         kind = TopKind::Digest;
@@ -356,7 +370,7 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
         while let Some(item) = seq.next_element::<MaybeEvent<'de>>()? {
             self.counter.seen += 1;
             match item {
-                MaybeEvent::Event(ev) => deliver(&ev, self.sink),
+                MaybeEvent::Event(ev) => deliver(&ev, self.sink, false),
                 MaybeEvent::NotAnEvent => self.sink.not_an_event(),
             }
         }
@@ -369,6 +383,8 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
 }
 
 /// An array element or a line: an event object, or something else.
+// Lives on the stack for one record at a time; boxing it would allocate per event.
+#[allow(clippy::large_enum_variant)]
 enum MaybeEvent<'a> {
     Event(RawEvent<'a>),
     NotAnEvent,
@@ -424,7 +440,8 @@ mod tests {
 
     impl EventSink for Names {
         fn event(&mut self, ev: &RawEvent<'_>) {
-            self.names.push(ev.event_name.as_str().unwrap_or("?").to_string());
+            self.names
+                .push(ev.event_name.as_str().unwrap_or("?").to_string());
         }
         fn not_an_event(&mut self) {
             self.not_events += 1;
@@ -447,16 +464,19 @@ mod tests {
 
     #[test]
     fn concatenated_records_objects() {
-        let (s, o) = read("{\"Records\":[{\"eventName\":\"A\"}]}\n{\"Records\":[{\"eventName\":\"B\"}]}\n");
+        let (s, o) =
+            read("{\"Records\":[{\"eventName\":\"A\"}]}\n{\"Records\":[{\"eventName\":\"B\"}]}\n");
         assert_eq!(s.names, ["A", "B"]);
         assert_eq!(o.container, Container::Records);
     }
 
     #[test]
     fn bare_array_with_junk_elements() {
-        let (s, o) = read(r#"[{"eventName":"A"}, 3, null, {"unrelated":1}, {"eventName":"B"}]"#);
-        assert_eq!(s.names, ["A", "B"]);
-        assert_eq!(s.not_events, 3);
+        let (s, o) =
+            read(r#"[{"eventName":"A"}, 3, null, {"eventNameWrong":1}, {"eventName":"B"}]"#);
+        // An object in an array is a record, whatever its keys.
+        assert_eq!(s.names, ["A", "?", "B"]);
+        assert_eq!(s.not_events, 2);
         assert_eq!(o.container, Container::Array);
     }
 
@@ -470,6 +490,13 @@ mod tests {
     }
 
     #[test]
+    fn loose_objects_without_cloudtrail_fields_are_not_events() {
+        let (s, _) = read("{\"eventName\":\"A\"}\n{\"name\":\"my-package\"}\n");
+        assert_eq!(s.names, ["A"]);
+        assert_eq!(s.not_events, 1);
+    }
+
+    #[test]
     fn pretty_printed_objects_one_after_another() {
         let (s, o) = read("{\n \"eventName\": \"A\"\n}\n{\n \"eventName\": \"B\"\n}\n");
         assert_eq!(s.names, ["A", "B"]);
@@ -479,7 +506,9 @@ mod tests {
     #[test]
     fn lookup_events_output() {
         let inner = r#"{\"eventName\":\"AssumeRoleWithWebIdentity\",\"eventTime\":\"2026-01-01T00:00:00Z\"}"#;
-        let text = format!(r#"{{"Events":[{{"EventId":"x","CloudTrailEvent":"{inner}"}}],"NextToken":"t"}}"#);
+        let text = format!(
+            r#"{{"Events":[{{"EventId":"x","CloudTrailEvent":"{inner}"}}],"NextToken":"t"}}"#
+        );
         let (s, o) = read(&text);
         assert_eq!(s.names, ["AssumeRoleWithWebIdentity"]);
         assert_eq!(o.container, Container::LookupEvents);
@@ -490,7 +519,8 @@ mod tests {
 
     #[test]
     fn digest_file_is_recognised() {
-        let (s, o) = read(r#"{"awsAccountId":"1","digestStartTime":"2026-01-01T00:00:00Z","logFiles":[]}"#);
+        let (s, o) =
+            read(r#"{"awsAccountId":"1","digestStartTime":"2026-01-01T00:00:00Z","logFiles":[]}"#);
         assert!(s.names.is_empty());
         assert_eq!(o.container, Container::Digest);
     }
@@ -501,7 +531,7 @@ mod tests {
         assert_eq!(s.names, ["A", "B"]);
         let e = o.error.unwrap();
         assert_eq!(e.record, Some(2));
-        assert!(e.to_string().starts_with("record 2: invalid JSON at line 1 column"), "{e}");
+        assert!(e.to_string().starts_with("record 2, line 1 column"), "{e}");
     }
 
     #[test]

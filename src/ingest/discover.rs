@@ -12,7 +12,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::summary::{FileFailure, FailReason, InputSummary, SkipFile};
+use super::summary::{FailReason, FileFailure, InputSummary, SkipFile};
 use crate::time::{Millis, Window, day_start};
 
 /// How much earlier than its folder's day an event may be. CloudTrail files
@@ -27,7 +27,11 @@ pub fn discover(paths: &[PathBuf], window: &Window, summary: &mut InputSummary) 
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => walk(path, window, summary, &mut files),
             Ok(_) => files.push(path.clone()),
-            Err(e) => summary.failed(FileFailure::new(path, FailReason::Unreadable, e.to_string())),
+            Err(e) => summary.failed(FileFailure::new(
+                path,
+                FailReason::Unreadable,
+                e.to_string(),
+            )),
         }
     }
     files
@@ -147,8 +151,14 @@ pub fn looks_like_log(head: &[u8]) -> bool {
     }
     let mut it = head.iter().copied().skip_while(u8::is_ascii_whitespace);
     match it.next() {
-        Some(b'{') => matches!(it.find(|b| !b.is_ascii_whitespace()), Some(b'"' | b'}') | None),
-        Some(b'[') => matches!(it.find(|b| !b.is_ascii_whitespace()), Some(b'{' | b']' | b'"') | None),
+        Some(b'{') => matches!(
+            it.find(|b| !b.is_ascii_whitespace()),
+            Some(b'"' | b'}') | None
+        ),
+        Some(b'[') => matches!(
+            it.find(|b| !b.is_ascii_whitespace()),
+            Some(b'{' | b']' | b'"') | None
+        ),
         _ => false,
     }
 }
@@ -181,10 +191,15 @@ mod tests {
         assert!(f(&format!("{base}/2025")));
         assert!(!f(&format!("{base}/2026")));
         // Organisation trails have one more level; that changes nothing.
-        assert!(f("AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/01"));
+        assert!(f(
+            "AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/11/01"
+        ));
         // Not the S3 layout: never pruned.
         assert!(!f("exports/2026/11/01"));
-        assert!(!folder_outside_window(Path::new(&format!("{base}/2026/11/01")), &Window::default()));
+        assert!(!folder_outside_window(
+            Path::new(&format!("{base}/2026/11/01")),
+            &Window::default()
+        ));
     }
 
     #[test]

@@ -112,16 +112,29 @@ thread_local! {
 }
 
 /// Reads one file into `builder`, accounting for it in `summary`.
-fn read_file(path: &Path, opts: &IngestOptions, builder: &mut FrameBuilder, summary: &mut InputSummary) {
+fn read_file(
+    path: &Path,
+    opts: &IngestOptions,
+    builder: &mut FrameBuilder,
+    summary: &mut InputSummary,
+) {
     BUFFERS.with(|cell| {
         let (raw, plain) = &mut *cell.borrow_mut();
         let (content, damage) = match load(path, raw, plain) {
             Ok(content) => (content, None),
             Err(LoadError::Io(e)) => {
-                summary.failed(FileFailure::new(path, FailReason::Unreadable, e.to_string()));
+                summary.failed(FileFailure::new(
+                    path,
+                    FailReason::Unreadable,
+                    e.to_string(),
+                ));
                 return;
             }
-            Err(LoadError::Gzip { reason, detail, partial }) => (partial, Some((reason, detail))),
+            Err(LoadError::Gzip {
+                reason,
+                detail,
+                partial,
+            }) => (partial, Some((reason, detail))),
         };
         let source = path.display().to_string();
         let mut sink = Sink::new(builder, opts, &source);
@@ -133,7 +146,9 @@ fn read_file(path: &Path, opts: &IngestOptions, builder: &mut FrameBuilder, summ
         let failure = match (damage, outcome.error) {
             // A broken gzip stream explains any JSON error that follows.
             (Some((reason, detail)), _) => Some((reason, detail)),
-            (None, Some(e)) if outcome.container == Container::Empty => Some((FailReason::NotCloudtrail, e.to_string())),
+            (None, Some(e)) if outcome.container == Container::Empty => {
+                Some((FailReason::NotCloudtrail, e.to_string()))
+            }
             (None, Some(e)) => Some((FailReason::InvalidJson, e.to_string())),
             (None, None) => None,
         };
@@ -142,7 +157,9 @@ fn read_file(path: &Path, opts: &IngestOptions, builder: &mut FrameBuilder, summ
                 events_before_damage: events,
                 ..FileFailure::new(path, reason, detail)
             }),
-            None if outcome.container == Container::Digest => summary.skip_file(SkipFile::Digest, 1),
+            None if outcome.container == Container::Digest => {
+                summary.skip_file(SkipFile::Digest, 1)
+            }
             None if outcome.container == Container::Empty => summary.skip_file(SkipFile::Empty, 1),
             None => {}
         }
@@ -160,9 +177,15 @@ enum LoadError<'b> {
 }
 
 /// Reads a file and, when it is gzip (by its magic bytes), decompresses it.
-fn load<'b>(path: &Path, raw: &'b mut Vec<u8>, plain: &'b mut Vec<u8>) -> Result<&'b [u8], LoadError<'b>> {
+fn load<'b>(
+    path: &Path,
+    raw: &'b mut Vec<u8>,
+    plain: &'b mut Vec<u8>,
+) -> Result<&'b [u8], LoadError<'b>> {
     raw.clear();
-    File::open(path).and_then(|mut f| f.read_to_end(raw)).map_err(LoadError::Io)?;
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(raw))
+        .map_err(LoadError::Io)?;
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
@@ -249,26 +272,44 @@ impl EventSink for Sink<'_, '_> {
 }
 
 /// Sorts the frame by time (events without a time last), then event id and
-/// source file, and drops repeated events: the same id, time, name and
-/// source read twice (a trail delivered to two buckets, overlapping
-/// exports). Hand-written trails reuse ids for different events, so the id
-/// alone is not enough. Returns the frame and how many rows were dropped.
+/// source file, and drops repeated events: the same event read twice (a
+/// trail delivered to two buckets, overlapping exports). Real CloudTrail ids
+/// are unique, but hand-written trails reuse ids for different events, so
+/// an event is a repeat only when its id, time, name, source, identity,
+/// key, error, source IP and user agent all match. Returns the frame and
+/// how many rows were dropped.
 fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
     let df = df.sort(
         [col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE],
-        SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true),
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(true),
     )?;
-    let ids = df.column(col::EVENT_ID)?.str()?;
-    let names = df.column(col::EVENT_NAME)?.str()?;
-    let sources = df.column(col::EVENT_SOURCE)?.str()?;
-    let times = df.column(col::EVENT_TIME)?.as_materialized_series().to_physical_repr();
+    const KEY: [&str; 8] = [
+        col::EVENT_ID,
+        col::EVENT_NAME,
+        col::EVENT_SOURCE,
+        col::IDENTITY_ARN,
+        col::ACCESS_KEY_ID,
+        col::ERROR_CODE,
+        col::SOURCE_IP,
+        col::USER_AGENT,
+    ];
+    let key_cols = KEY
+        .iter()
+        .map(|c| df.column(c)?.str())
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let times = df
+        .column(col::EVENT_TIME)?
+        .as_materialized_series()
+        .to_physical_repr();
     let times = times.i64()?;
     let mut seen = HashSet::with_capacity(df.height());
-    let mask: BooleanChunked = ids
-        .iter()
-        .zip(times.iter())
-        .zip(names.iter().zip(sources.iter()))
-        .map(|((id, t), (n, s))| seen.insert((id, t, n, s)))
+    let mask: BooleanChunked = (0..df.height())
+        .map(|i| {
+            let key: Vec<Option<&str>> = key_cols.iter().map(|c| c.get(i)).collect();
+            seen.insert((times.get(i), key))
+        })
         .collect();
     let dropped = mask.iter().filter(|k| *k == Some(false)).count() as u64;
     if dropped == 0 {

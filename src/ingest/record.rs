@@ -175,9 +175,15 @@ impl RawEvent<'_> {
     /// Whether the object carries any field every CloudTrail event has.
     /// Objects with none of them are not events (a stray config file, say).
     pub fn looks_like_event(&self) -> bool {
-        [&self.event_time, &self.event_name, &self.event_source, &self.event_id, &self.event_version]
-            .iter()
-            .any(|v| !matches!(v, Loose::Absent))
+        [
+            &self.event_time,
+            &self.event_name,
+            &self.event_source,
+            &self.event_id,
+            &self.event_version,
+        ]
+        .iter()
+        .any(|v| !matches!(v, Loose::Absent))
             || self.identity.is_some()
     }
 }
@@ -527,7 +533,9 @@ mod tests {
 
     #[test]
     fn misspelled_identity_keys_are_read() {
-        let ev = parse(r#"{"userIdentity":{"type":"IAMUser","accesKeyId":"AKIAX","principalid":"AIDA1"}}"#);
+        let ev = parse(
+            r#"{"userIdentity":{"type":"IAMUser","accesKeyId":"AKIAX","principalid":"AIDA1"}}"#,
+        );
         let id = ev.identity.unwrap();
         assert_eq!(id.access_key_id.as_str(), Some("AKIAX"));
         assert_eq!(id.principal_id.as_str(), Some("AIDA1"));
@@ -547,9 +555,17 @@ mod tests {
             r#"{"userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::1:role/r"},"webIdFederationData":{"federatedProvider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com","attributes":{}},"attributes":{"mfaAuthenticated":"false"}}}}"#,
         );
         let id = ev.identity.unwrap();
-        assert_eq!(id.session_issuer_arn.as_str(), Some("arn:aws:iam::1:role/r"));
+        assert_eq!(
+            id.session_issuer_arn.as_str(),
+            Some("arn:aws:iam::1:role/r")
+        );
         assert_eq!(id.session_issuer_type.as_str(), Some("Role"));
-        assert!(id.federated_provider.as_str().unwrap().ends_with("githubusercontent.com"));
+        assert!(
+            id.federated_provider
+                .as_str()
+                .unwrap()
+                .ends_with("githubusercontent.com")
+        );
     }
 
     #[test]
@@ -567,7 +583,9 @@ mod tests {
         assert_eq!(p.subject.as_deref(), Some("repo:a/b:ref:refs/heads/main"));
         assert_eq!(p.audience.as_deref(), Some("sts.amazonaws.com"));
 
-        let ev = parse(r#"{"requestParameters":"{\"roleArn\":\"arn:aws:iam::1:role/s\"}","responseElements":"not json"}"#);
+        let ev = parse(
+            r#"{"requestParameters":"{\"roleArn\":\"arn:aws:iam::1:role/s\"}","responseElements":"not json"}"#,
+        );
         let p = AssumeRolePayload::from_event(&ev);
         assert_eq!(p.role_arn.as_deref(), Some("arn:aws:iam::1:role/s"));
         assert_eq!(p.subject, None);

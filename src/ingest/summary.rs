@@ -111,7 +111,11 @@ impl fmt::Display for FileFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.path, self.reason, self.detail)?;
         if self.events_before_damage > 0 {
-            write!(f, " ({} events before the damage were kept)", self.events_before_damage)?;
+            write!(
+                f,
+                " (kept the {} events before the damage)",
+                self.events_before_damage
+            )?;
         }
         Ok(())
     }
@@ -185,15 +189,18 @@ impl InputSummary {
             self.files_failed.len()
         )];
         for (k, v) in &self.files_skipped {
-            lines.push(format!("  skipped: {v} {}", k.describe()));
+            lines.push(format!("  skipped, {}: {v}", k.describe()));
         }
-        lines.push(format!("events: {} read, {} kept", self.events_read, self.events_kept));
+        lines.push(format!(
+            "events: {} read, {} kept",
+            self.events_read, self.events_kept
+        ));
         for (k, v) in &self.events_skipped {
-            lines.push(format!("  skipped: {v} {}", k.describe()));
+            lines.push(format!("  skipped, {}: {v}", k.describe()));
         }
         if self.events_without_time > 0 {
             lines.push(format!(
-                "  {} kept with no usable eventTime",
+                "  kept with no usable eventTime: {}",
                 self.events_without_time
             ));
         }

@@ -2,7 +2,10 @@
 
 use polars::prelude::*;
 
-use super::{Findings, Needs, PolicyNeed, Report, Severity, finding_rows, group, string_column, strs, web_identity_calls};
+use super::{
+    Findings, Needs, PolicyNeed, Report, Severity, finding_rows, group, string_column, strs,
+    web_identity_calls,
+};
 use crate::frame::col;
 use crate::policy::Policy;
 
@@ -43,14 +46,24 @@ impl Report for Failures {
 
     fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
         let mut df = web_identity_calls(frame, true)?;
-        let (roles, subjects, audiences) = (strs(&df, col::ROLE_ARN)?, strs(&df, col::SUBJECT)?, strs(&df, col::AUDIENCE)?);
+        let (roles, subjects, audiences) = (
+            strs(&df, col::ROLE_ARN)?,
+            strs(&df, col::SUBJECT)?,
+            strs(&df, col::AUDIENCE)?,
+        );
         let (codes, messages) = (strs(&df, col::ERROR_CODE)?, strs(&df, col::ERROR_MESSAGE)?);
         let mut allows = Vec::with_capacity(df.height());
         let mut causes = Vec::with_capacity(df.height());
         for i in 0..df.height() {
-            let allowed = policy.map(|p| p.verdict(roles.get(i), subjects.get(i), audiences.get(i)));
+            let allowed =
+                policy.map(|p| p.verdict(roles.get(i), subjects.get(i), audiences.get(i)));
             let code = codes.get(i).unwrap_or("");
-            causes.push(Some(likely_cause(code, messages.get(i), audiences.get(i), allowed.as_ref())));
+            causes.push(Some(likely_cause(
+                code,
+                messages.get(i),
+                audiences.get(i),
+                allowed.as_ref(),
+            )));
             allows.push(Some(match allowed {
                 None => "no policy",
                 Some(v) if !v.has_entry => "role not in policy",
@@ -62,7 +75,10 @@ impl Report for Failures {
         let n = df.height();
         df.with_column(string_column("cause", causes))?;
         df.with_column(string_column("policy_allows", allows))?;
-        df.with_column(string_column("severity", std::iter::repeat_n(Some(Severity::Medium.as_str()), n)))?;
+        df.with_column(string_column(
+            "severity",
+            std::iter::repeat_n(Some(Severity::Medium.as_str()), n),
+        ))?;
         let events = finding_rows(df, CONTEXT)?;
         let groups = group(
             &events,
@@ -86,7 +102,9 @@ pub fn likely_cause(
     let msg = message.unwrap_or("").to_ascii_lowercase();
     let code_l = code.to_ascii_lowercase();
     let aud = audience.unwrap_or("?");
-    let base = if msg.contains("no openidconnect provider") || msg.contains("no openid connect provider") {
+    let base = if msg.contains("no openidconnect provider")
+        || msg.contains("no openid connect provider")
+    {
         "the OIDC provider token.actions.githubusercontent.com is not registered in this account: \
          create it under IAM > Identity providers with audience sts.amazonaws.com"
             .to_string()
@@ -158,9 +176,11 @@ pub fn likely_cause(
         Some(v) if v.has_entry && v.subject_allowed && code.starts_with("AccessDenied") => format!(
             "{base}. ctaudit's policy allows this subject for this role, so the role's trust policy is wrong, not the caller"
         ),
-        Some(v) if v.has_entry && !v.subject_allowed && code.starts_with("AccessDenied") => format!(
-            "{base}. ctaudit's policy does not allow this subject either: the caller should not assume this role"
-        ),
+        Some(v) if v.has_entry && !v.subject_allowed && code.starts_with("AccessDenied") => {
+            format!(
+                "{base}. ctaudit's policy does not allow this subject either: the caller should not assume this role"
+            )
+        }
         _ => base,
     }
 }
@@ -184,26 +204,90 @@ mod tests {
         let main = "repo:acme/api:ref:refs/heads/main";
         let fork = "repo:evil/api:ref:refs/heads/main";
         let df = frame(&[
-            &web_identity("2026-11-16T10:00:00Z", ROLE, main, "sts.amazonaws.com", Some(("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))),
-            &web_identity("2026-11-16T11:00:00Z", ROLE, main, "sts.amazonaws.com", Some(("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))),
-            &web_identity("2026-11-16T12:00:00Z", ROLE, fork, "sts.amazonaws.com", Some(("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))),
-            &web_identity("2026-11-16T13:00:00Z", ROLE, main, "api://x", Some(("InvalidIdentityToken", "Incorrect token audience"))),
+            &web_identity(
+                "2026-11-16T10:00:00Z",
+                ROLE,
+                main,
+                "sts.amazonaws.com",
+                Some((
+                    "AccessDenied",
+                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                )),
+            ),
+            &web_identity(
+                "2026-11-16T11:00:00Z",
+                ROLE,
+                main,
+                "sts.amazonaws.com",
+                Some((
+                    "AccessDenied",
+                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                )),
+            ),
+            &web_identity(
+                "2026-11-16T12:00:00Z",
+                ROLE,
+                fork,
+                "sts.amazonaws.com",
+                Some((
+                    "AccessDenied",
+                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                )),
+            ),
+            &web_identity(
+                "2026-11-16T13:00:00Z",
+                ROLE,
+                main,
+                "api://x",
+                Some(("InvalidIdentityToken", "Incorrect token audience")),
+            ),
             // Successes are not failures.
-            &web_identity("2026-11-16T14:00:00Z", ROLE, main, "sts.amazonaws.com", None),
+            &web_identity(
+                "2026-11-16T14:00:00Z",
+                ROLE,
+                main,
+                "sts.amazonaws.com",
+                None,
+            ),
         ]);
         let f = Failures.run(&df, Some(&policy())).unwrap();
         assert_eq!(f.count(), 4);
         assert_eq!(f.groups.height(), 3);
-        let counts: Vec<u32> = f.groups.column("count").unwrap().u32().unwrap().into_no_null_iter().collect();
+        let counts: Vec<u32> = f
+            .groups
+            .column("count")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         assert_eq!(counts, [2, 1, 1]);
         let causes = strs(&f.groups, "cause").unwrap();
-        assert!(causes.get(0).unwrap().contains("trust policy is wrong, not the caller"));
+        assert!(
+            causes
+                .get(0)
+                .unwrap()
+                .contains("trust policy is wrong, not the caller")
+        );
         let allows = strs(&f.groups, "policy_allows").unwrap();
         assert_eq!(allows.get(0), Some("yes"));
         // The fork's AccessDenied is the caller's problem, not the trust policy's.
-        let fork_row = strs(&f.groups, col::SUBJECT).unwrap().iter().position(|s| s == Some(fork)).unwrap();
-        assert!(causes.get(fork_row).unwrap().contains("should not assume this role"));
-        let aud_row = strs(&f.groups, col::ERROR_CODE).unwrap().iter().position(|s| s == Some("InvalidIdentityToken")).unwrap();
+        let fork_row = strs(&f.groups, col::SUBJECT)
+            .unwrap()
+            .iter()
+            .position(|s| s == Some(fork))
+            .unwrap();
+        assert!(
+            causes
+                .get(fork_row)
+                .unwrap()
+                .contains("should not assume this role")
+        );
+        let aud_row = strs(&f.groups, col::ERROR_CODE)
+            .unwrap()
+            .iter()
+            .position(|s| s == Some("InvalidIdentityToken"))
+            .unwrap();
         assert!(causes.get(aud_row).unwrap().contains("audience (api://x)"));
     }
 
@@ -211,18 +295,45 @@ mod tests {
     fn causes() {
         let c = |code, msg| likely_cause(code, Some(msg), None, None);
         assert!(c("InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com").contains("not registered"));
-        assert!(c("ExpiredTokenException", "Token expired: current date/time 1 must be before the expiration date/time 0").contains("expired"));
+        assert!(
+            c(
+                "ExpiredTokenException",
+                "Token expired: current date/time 1 must be before the expiration date/time 0"
+            )
+            .contains("expired")
+        );
         assert!(c("IDPRejectedClaim", "").contains("rejected the token's claims"));
         assert!(c("IDPCommunicationError", "").contains("could not reach"));
-        assert!(c("InvalidIdentityToken", "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint").contains("thumbprint"));
-        assert!(c("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.").contains("session duration"));
+        assert!(
+            c(
+                "InvalidIdentityToken",
+                "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
+            )
+            .contains("thumbprint")
+        );
+        assert!(
+            c(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            )
+            .contains("session duration")
+        );
         assert_eq!(c("Weird", ""), "STS refused the call with Weird");
     }
 
     #[test]
     fn runs_without_a_policy() {
-        let df = frame(&[&web_identity("2026-11-16T10:00:00Z", ROLE, "repo:a/b:pull_request", "sts.amazonaws.com", Some(("AccessDenied", "x")))]);
+        let df = frame(&[&web_identity(
+            "2026-11-16T10:00:00Z",
+            ROLE,
+            "repo:a/b:pull_request",
+            "sts.amazonaws.com",
+            Some(("AccessDenied", "x")),
+        )]);
         let f = Failures.run(&df, None).unwrap();
-        assert_eq!(strs(&f.events, "policy_allows").unwrap().get(0), Some("no policy"));
+        assert_eq!(
+            strs(&f.events, "policy_allows").unwrap().get(0),
+            Some("no policy")
+        );
     }
 }

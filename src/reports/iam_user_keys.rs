@@ -2,7 +2,10 @@
 
 use polars::prelude::*;
 
-use super::{Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep, string_column, strs};
+use super::{
+    Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep,
+    string_column, strs,
+};
 use crate::frame::col;
 use crate::ingest::is_long_lived_key;
 use crate::policy::Policy;
@@ -43,9 +46,18 @@ impl Report for IamUserKeys {
 
     fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
         let keys = strs(frame, col::ACCESS_KEY_ID)?;
-        let mut df = keep(frame.clone(), keys.iter().map(|k| k.is_some_and(is_long_lived_key)))?;
-        let (arns, types) = (strs(&df, col::IDENTITY_ARN)?, strs(&df, col::IDENTITY_TYPE)?);
-        let (names, principals) = (strs(&df, col::IDENTITY_USER_NAME)?, strs(&df, col::IDENTITY_PRINCIPAL_ID)?);
+        let mut df = keep(
+            frame.clone(),
+            keys.iter().map(|k| k.is_some_and(is_long_lived_key)),
+        )?;
+        let (arns, types) = (
+            strs(&df, col::IDENTITY_ARN)?,
+            strs(&df, col::IDENTITY_TYPE)?,
+        );
+        let (names, principals) = (
+            strs(&df, col::IDENTITY_USER_NAME)?,
+            strs(&df, col::IDENTITY_PRINCIPAL_ID)?,
+        );
         let accounts = strs(&df, col::ACCOUNT_ID)?;
         let agents = strs(&df, col::USER_AGENT)?;
         let mut identity = Vec::with_capacity(df.height());
@@ -54,13 +66,28 @@ impl Report for IamUserKeys {
         for i in 0..df.height() {
             let label = match (arns.get(i), names.get(i), principals.get(i)) {
                 (Some(arn), _, _) => arn.to_string(),
-                (None, Some(name), _) => format!("user {name} (account {})", accounts.get(i).unwrap_or("?")),
+                (None, Some(name), _) => {
+                    format!("user {name} (account {})", accounts.get(i).unwrap_or("?"))
+                }
                 (None, None, Some(p)) => format!("principal {p}"),
                 (None, None, None) => "(unknown identity)".to_string(),
             };
-            let root = types.get(i) == Some("Root") || arns.get(i).is_some_and(|a| a.ends_with(":root"));
-            allowed.push(!root && arns.get(i).is_some_and(|a| policy.is_some_and(|p| p.iam_user_allowed(a))));
-            severity.push(Some(if root { Severity::Critical } else { Severity::High }.as_str()));
+            let root =
+                types.get(i) == Some("Root") || arns.get(i).is_some_and(|a| a.ends_with(":root"));
+            allowed.push(
+                !root
+                    && arns
+                        .get(i)
+                        .is_some_and(|a| policy.is_some_and(|p| p.iam_user_allowed(a))),
+            );
+            severity.push(Some(
+                if root {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                }
+                .as_str(),
+            ));
             identity.push(Some(label));
         }
         let hints: Vec<Option<&str>> = agents.iter().map(|ua| ua.and_then(ci_hint)).collect();
@@ -87,7 +114,10 @@ impl Report for IamUserKeys {
 /// Markers in user agents that point at CI or unattended automation, and
 /// what they point at. Matched case-insensitively, first match wins.
 const CI_MARKERS: &[(&str, &str)] = &[
-    ("configure-aws-credentials", "GitHub Actions (configure-aws-credentials)"),
+    (
+        "configure-aws-credentials",
+        "GitHub Actions (configure-aws-credentials)",
+    ),
     ("github-actions", "GitHub Actions"),
     ("githubactions", "GitHub Actions"),
     ("gitlab", "GitLab CI"),
@@ -105,6 +135,8 @@ const CI_MARKERS: &[(&str, &str)] = &[
     ("env0", "env0 (automation)"),
     ("terraform", "Terraform (automation)"),
     ("pulumi", "Pulumi (automation)"),
+    // The AWS CLI and SDKs report the kernel; GitHub-hosted runners are Azure VMs.
+    ("-azure md/", "GitHub-hosted runner (Azure VM)"),
     ("aws-cdk", "AWS CDK (automation)"),
     ("serverless/", "Serverless Framework (automation)"),
 ];
@@ -112,7 +144,10 @@ const CI_MARKERS: &[(&str, &str)] = &[
 /// What CI system or automation a user agent points at, if any.
 pub fn ci_hint(user_agent: &str) -> Option<&'static str> {
     let ua = user_agent.to_ascii_lowercase();
-    CI_MARKERS.iter().find(|(m, _)| ua.contains(m)).map(|(_, hint)| *hint)
+    CI_MARKERS
+        .iter()
+        .find(|(m, _)| ua.contains(m))
+        .map(|(_, hint)| *hint)
 }
 
 #[cfg(test)]
@@ -130,13 +165,45 @@ mod tests {
 
     #[test]
     fn flags_long_lived_keys_only() {
-        let policy = Policy::parse("[iam_user_keys]\nallowed_users = [\"arn:aws:iam::1:user/legacy-*\"]\n").unwrap();
+        let policy =
+            Policy::parse("[iam_user_keys]\nallowed_users = [\"arn:aws:iam::1:user/legacy-*\"]\n")
+                .unwrap();
         let df = frame(&[
-            &call("01", "AKIAUSERKEY", "arn:aws:iam::1:user/deployer", "IAMUser", "aws-cli/2.15 configure-aws-credentials-for-github-actions"),
-            &call("02", "AKIAUSERKEY", "arn:aws:iam::1:user/deployer", "IAMUser", "aws-cli/2.15"),
-            &call("03", "AKIAROOTKEY", "arn:aws:iam::1:root", "Root", "aws-cli/2.15"),
-            &call("04", "AKIALEGACY", "arn:aws:iam::1:user/legacy-backup", "IAMUser", "aws-cli/2.15"),
-            &call("05", "ASIASESSION", "arn:aws:sts::1:assumed-role/r/s", "AssumedRole", "aws-cli/2.15"),
+            &call(
+                "01",
+                "AKIAUSERKEY",
+                "arn:aws:iam::1:user/deployer",
+                "IAMUser",
+                "aws-cli/2.15 configure-aws-credentials-for-github-actions",
+            ),
+            &call(
+                "02",
+                "AKIAUSERKEY",
+                "arn:aws:iam::1:user/deployer",
+                "IAMUser",
+                "aws-cli/2.15",
+            ),
+            &call(
+                "03",
+                "AKIAROOTKEY",
+                "arn:aws:iam::1:root",
+                "Root",
+                "aws-cli/2.15",
+            ),
+            &call(
+                "04",
+                "AKIALEGACY",
+                "arn:aws:iam::1:user/legacy-backup",
+                "IAMUser",
+                "aws-cli/2.15",
+            ),
+            &call(
+                "05",
+                "ASIASESSION",
+                "arn:aws:sts::1:assumed-role/r/s",
+                "AssumedRole",
+                "aws-cli/2.15",
+            ),
             // A new key in a response payload is not a use of it.
             r#"{"eventTime":"2026-11-16T10:00:06Z","eventName":"CreateAccessKey","userIdentity":{"type":"AssumedRole","accessKeyId":"ASIAX"},
                "responseElements":{"accessKey":{"accessKeyId":"AKIANEWKEY","userName":"u"}}}"#,
@@ -144,19 +211,47 @@ mod tests {
         let f = IamUserKeys.run(&df, Some(&policy)).unwrap();
         assert_eq!(f.count(), 3);
         assert_eq!(f.groups.height(), 2);
-        assert_eq!(strs(&f.groups, "severity").unwrap().get(0), Some("critical"));
-        assert_eq!(strs(&f.groups, "identity").unwrap().get(0), Some("arn:aws:iam::1:root"));
-        assert_eq!(strs(&f.groups, "identity").unwrap().get(1), Some("arn:aws:iam::1:user/deployer"));
-        let hints = f.groups.column("ci_hint").unwrap().list().unwrap().get_as_series(1).unwrap();
-        assert_eq!(hints.str().unwrap().get(0), Some("GitHub Actions (configure-aws-credentials)"));
+        assert_eq!(
+            strs(&f.groups, "severity").unwrap().get(0),
+            Some("critical")
+        );
+        assert_eq!(
+            strs(&f.groups, "identity").unwrap().get(0),
+            Some("arn:aws:iam::1:root")
+        );
+        assert_eq!(
+            strs(&f.groups, "identity").unwrap().get(1),
+            Some("arn:aws:iam::1:user/deployer")
+        );
+        let hints = f
+            .groups
+            .column("ci_hint")
+            .unwrap()
+            .list()
+            .unwrap()
+            .get_as_series(1)
+            .unwrap();
+        assert_eq!(
+            hints.str().unwrap().get(0),
+            Some("GitHub Actions (configure-aws-credentials)")
+        );
         // Without a policy nobody is exempt.
         assert_eq!(IamUserKeys.run(&df, None).unwrap().count(), 4);
     }
 
     #[test]
     fn hints() {
-        assert_eq!(ci_hint("APN/1.0 HashiCorp/1.0 Terraform/1.5.7 (+https://www.terraform.io)"), Some("Terraform (automation)"));
+        assert_eq!(
+            ci_hint("APN/1.0 HashiCorp/1.0 Terraform/1.5.7 (+https://www.terraform.io)"),
+            Some("Terraform (automation)")
+        );
         assert_eq!(ci_hint("aws-sdk-java/1.12 jenkins-plugin"), Some("Jenkins"));
+        assert_eq!(
+            ci_hint(
+                "aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0-1017-azure md/arch#x86_64 lang/python#3.12.6"
+            ),
+            Some("GitHub-hosted runner (Azure VM)")
+        );
         assert_eq!(ci_hint("Mozilla/5.0 (Macintosh)"), None);
     }
 }

@@ -95,7 +95,9 @@ impl PolicyNeed {
     pub fn unmet(self, policy: Option<&Policy>) -> Option<String> {
         match (self, policy) {
             (PolicyNeed::Optional, _) => None,
-            (PolicyNeed::Roles, None) => Some("needs a policy with [[roles]]: pass --policy FILE".into()),
+            (PolicyNeed::Roles, None) => {
+                Some("needs a policy with [[roles]]: pass --policy FILE".into())
+            }
             (PolicyNeed::BusinessHours, None) => {
                 Some("needs a policy with [business_hours]: pass --policy FILE".into())
             }
@@ -163,7 +165,11 @@ impl ReportRun {
 }
 
 /// Runs each report on the frame.
-pub fn run_all(reports: &[&'static dyn Report], frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Vec<ReportRun>> {
+pub fn run_all(
+    reports: &[&'static dyn Report],
+    frame: &DataFrame,
+    policy: Option<&Policy>,
+) -> PolarsResult<Vec<ReportRun>> {
     reports
         .iter()
         .map(|&report| {
@@ -209,7 +215,10 @@ pub(crate) fn times(df: &DataFrame) -> PolarsResult<Int64Chunked> {
 }
 
 /// Builds a string column from per-row values.
-pub(crate) fn string_column<S: AsRef<str>>(name: &str, values: impl IntoIterator<Item = Option<S>>) -> Column {
+pub(crate) fn string_column<S: AsRef<str>>(
+    name: &str,
+    values: impl IntoIterator<Item = Option<S>>,
+) -> Column {
     let ca: StringChunked = values.into_iter().collect();
     ca.with_name(name.into()).into_series().into()
 }
@@ -229,7 +238,9 @@ pub(crate) fn finding_rows(df: DataFrame, context: &[&str]) -> PolarsResult<Data
         .select(cols)
         .sort(
             [col::EVENT_TIME, col::EVENT_ID],
-            SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true),
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
         )
         .collect()
 }
@@ -237,7 +248,11 @@ pub(crate) fn finding_rows(df: DataFrame, context: &[&str]) -> PolarsResult<Data
 /// Groups flagged events by `keys`: `severity` (the most urgent in the
 /// group), `count`, `first_seen`, `last_seen`, then `extra` aggregations.
 /// Sorted by severity, count (descending) and the keys.
-pub(crate) fn group(events: &DataFrame, keys: &[&str], extra: Vec<Expr>) -> PolarsResult<DataFrame> {
+pub(crate) fn group(
+    events: &DataFrame,
+    keys: &[&str],
+    extra: Vec<Expr>,
+) -> PolarsResult<DataFrame> {
     let rank: UInt32Chunked = strs(events, "severity")?
         .iter()
         .map(|s| s.map(|s| Severity::rank(s) as u32))
@@ -257,7 +272,7 @@ pub(crate) fn group(events: &DataFrame, keys: &[&str], extra: Vec<Expr>) -> Pola
         sort_by.push(col(*k));
         descending.push(false);
     }
-    let grouped = ranked
+    let mut plan = ranked
         .lazy()
         .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
         .agg(aggs)
@@ -267,12 +282,21 @@ pub(crate) fn group(events: &DataFrame, keys: &[&str], extra: Vec<Expr>) -> Pola
                 .with_order_descending_multi(descending)
                 .with_nulls_last(true)
                 .with_maintain_order(true),
-        )
-        .collect()?;
+        );
+    // Grouping nothing makes polars warn on stderr; the schema is enough.
+    let grouped = if events.height() == 0 {
+        DataFrame::empty_with_arc_schema(plan.collect_schema()?)
+    } else {
+        plan.collect()?
+    };
     let names = ["critical", "high", "medium", "low"];
     let severity = string_column(
         "severity",
-        grouped.column("_rank")?.u32()?.iter().map(|r| r.map(|r| names[r as usize])),
+        grouped
+            .column("_rank")?
+            .u32()?
+            .iter()
+            .map(|r| r.map(|r| names[r as usize])),
     );
     let mut out = grouped.drop("_rank")?;
     out.insert_column(0, severity)?;
@@ -280,9 +304,12 @@ pub(crate) fn group(events: &DataFrame, keys: &[&str], extra: Vec<Expr>) -> Pola
 }
 
 /// Distinct values of `name` within a group, sorted, as a list column
-/// (shown joined by the output layer).
+/// (shown joined by the output layer, which leaves nulls out).
 pub(crate) fn distinct(name: &str) -> Expr {
-    col(name).drop_nulls().unique().sort(SortOptions::default()).alias(name)
+    col(name)
+        .unique()
+        .sort(SortOptions::default().with_nulls_last(true))
+        .alias(name)
 }
 
 #[cfg(test)]
@@ -307,9 +334,18 @@ pub(crate) mod testing {
     }
 
     /// A successful or failed web-identity call.
-    pub fn web_identity(time: &str, role: &str, subject: &str, audience: &str, error: Option<(&str, &str)>) -> String {
-        let provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
-        let request = format!(r#""requestParameters":{{"roleArn":"{role}","roleSessionName":"GitHubActions"}}"#);
+    pub fn web_identity(
+        time: &str,
+        role: &str,
+        subject: &str,
+        audience: &str,
+        error: Option<(&str, &str)>,
+    ) -> String {
+        let provider =
+            "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+        let request = format!(
+            r#""requestParameters":{{"roleArn":"{role}","roleSessionName":"GitHubActions"}}"#
+        );
         match error {
             None => format!(
                 r#"{{"eventTime":"{time}","eventID":"{time}-{subject}","eventName":"AssumeRoleWithWebIdentity","eventSource":"sts.amazonaws.com",

@@ -2,7 +2,10 @@
 
 use polars::prelude::*;
 
-use super::{Findings, Needs, PolicyNeed, Report, Severity, finding_rows, group, keep, string_column, strs, times, web_identity_calls};
+use super::{
+    Findings, Needs, PolicyNeed, Report, Severity, finding_rows, group, keep, string_column, strs,
+    times, web_identity_calls,
+};
 use crate::frame::col;
 use crate::policy::Policy;
 
@@ -44,7 +47,10 @@ impl Report for OffHours {
 
     fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
         let policy = policy.expect("off-hours runs only with a policy");
-        let hours = policy.business_hours.as_ref().expect("off-hours runs only with business hours");
+        let hours = policy
+            .business_hours
+            .as_ref()
+            .expect("off-hours runs only with business hours");
         let mut df = web_identity_calls(frame, false)?;
         let ts = times(&df)?;
         let roles = strs(&df, col::ROLE_ARN)?;
@@ -52,8 +58,11 @@ impl Report for OffHours {
         let mut kinds = Vec::with_capacity(df.height());
         let mut reasons = Vec::with_capacity(df.height());
         for (t, role) in ts.iter().zip(roles.iter()) {
-            let exempt = role.is_some_and(|r| policy.verdict(Some(r), None, None).off_hours_allowed);
-            let off = t.filter(|_| !exempt).and_then(|t| hours.check(t).map(|why| (t, why)));
+            let exempt =
+                role.is_some_and(|r| policy.verdict(Some(r), None, None).off_hours_allowed);
+            let off = t
+                .filter(|_| !exempt)
+                .and_then(|t| hours.check(t).map(|why| (t, why)));
             match off {
                 Some((t, why)) => {
                     local.push(Some(hours.local_time(t)));
@@ -72,12 +81,18 @@ impl Report for OffHours {
         df.with_column(string_column("local_time", local))?;
         df.with_column(string_column("kind", kinds))?;
         df.with_column(string_column("reason", reasons))?;
-        df.with_column(string_column("severity", std::iter::repeat_n(Some(Severity::Low.as_str()), n)))?;
+        df.with_column(string_column(
+            "severity",
+            std::iter::repeat_n(Some(Severity::Low.as_str()), n),
+        ))?;
         let events = finding_rows(keep(df, flagged)?, CONTEXT)?;
         let groups = group(
             &events,
             &[col::ROLE_ARN, col::SUBJECT, "kind"],
-            vec![col("local_time").first().alias("first_local_time"), col("reason").first()],
+            vec![
+                col("local_time").first().alias("first_local_time"),
+                col("reason").first(),
+            ],
         )?;
         Ok(Findings { events, groups })
     }
@@ -125,14 +140,42 @@ off_hours = "allowed"
             // Mon 07:59 EST: early.
             &web_identity("2026-11-23T12:59:00Z", DEPLOY, sub, aud, None),
             // A scheduled job at 03:00 on Sunday: exempt.
-            &web_identity("2026-11-22T08:00:00Z", NIGHTLY, "repo:acme/ops:ref:refs/heads/main", aud, None),
+            &web_identity(
+                "2026-11-22T08:00:00Z",
+                NIGHTLY,
+                "repo:acme/ops:ref:refs/heads/main",
+                aud,
+                None,
+            ),
             // A failed call at night is a failure, not an off-hours assumption.
-            &web_identity("2026-11-18T05:00:00Z", DEPLOY, sub, aud, Some(("AccessDenied", "x"))),
+            &web_identity(
+                "2026-11-18T05:00:00Z",
+                DEPLOY,
+                sub,
+                aud,
+                Some(("AccessDenied", "x")),
+            ),
         ]);
         let f = OffHours.run(&df, Some(&policy())).unwrap();
-        let reasons: Vec<&str> = strs(&f.events, "reason").unwrap().iter().flatten().collect();
-        assert_eq!(reasons, ["after 19:00", "Sat is not a working day", "before 08:00", "2026-11-26 is a holiday"]);
-        let local: Vec<&str> = strs(&f.events, "local_time").unwrap().iter().flatten().collect();
+        let reasons: Vec<&str> = strs(&f.events, "reason")
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "after 19:00",
+                "Sat is not a working day",
+                "before 08:00",
+                "2026-11-26 is a holiday"
+            ]
+        );
+        let local: Vec<&str> = strs(&f.events, "local_time")
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
         assert_eq!(local[0], "2026-11-17 23:30 Tue EST");
         assert_eq!(f.groups.height(), 3);
     }

@@ -2,7 +2,10 @@
 
 use polars::prelude::*;
 
-use super::{Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep, string_column, strs, web_identity_calls};
+use super::{
+    Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep,
+    string_column, strs, web_identity_calls,
+};
 use crate::frame::col;
 use crate::policy::{Pattern, Policy};
 
@@ -55,10 +58,24 @@ impl Report for UnexpectedSubjects {
             refs: strs(&df, col::GH_REF)?,
             envs: strs(&df, col::GH_ENVIRONMENT)?,
         };
-        let judged: Vec<Option<Unexpected>> = (0..df.height()).map(|i| calls.judge(i, policy)).collect();
-        df.with_column(string_column("severity", judged.iter().map(|j| j.as_ref().map(|j| j.severity.as_str()))))?;
-        df.with_column(string_column("kind", judged.iter().map(|j| j.as_ref().map(|j| j.kinds.join(",")))))?;
-        df.with_column(string_column("reason", judged.iter().map(|j| j.as_ref().map(|j| j.reasons.join("; ")))))?;
+        let judged: Vec<Option<Unexpected>> =
+            (0..df.height()).map(|i| calls.judge(i, policy)).collect();
+        df.with_column(string_column(
+            "severity",
+            judged
+                .iter()
+                .map(|j| j.as_ref().map(|j| j.severity.as_str())),
+        ))?;
+        df.with_column(string_column(
+            "kind",
+            judged.iter().map(|j| j.as_ref().map(|j| j.kinds.join(","))),
+        ))?;
+        df.with_column(string_column(
+            "reason",
+            judged
+                .iter()
+                .map(|j| j.as_ref().map(|j| j.reasons.join("; "))),
+        ))?;
         let df = keep(df, judged.iter().map(Option::is_some))?;
         let events = finding_rows(df, CONTEXT)?;
         let groups = group(
@@ -118,7 +135,10 @@ impl Calls<'_> {
             return Some(Unexpected {
                 severity: Severity::Medium,
                 kinds: vec!["no-policy-entry"],
-                reasons: vec!["no [[roles]] entry matches this role: nobody has said who may assume it".into()],
+                reasons: vec![
+                    "no [[roles]] entry matches this role: nobody has said who may assume it"
+                        .into(),
+                ],
             });
         }
         let mut out = Unexpected {
@@ -148,9 +168,19 @@ impl Calls<'_> {
 
     /// What is wrong with a subject no pattern allows: the repository, or
     /// only the ref, environment or pull request of an expected repository.
-    fn subject_problem(&self, i: usize, policy: &Policy, role: &str, subject: &str) -> (Severity, &'static str, String) {
+    fn subject_problem(
+        &self,
+        i: usize,
+        policy: &Policy,
+        role: &str,
+        subject: &str,
+    ) -> (Severity, &'static str, String) {
         let Some(repo) = self.repos.get(i) else {
-            return (Severity::High, "subject", format!("subject `{subject}` is not allowed for this role"));
+            return (
+                Severity::High,
+                "subject",
+                format!("subject `{subject}` is not allowed for this role"),
+            );
         };
         let raw = raw_repo_claim(subject).unwrap_or(repo);
         let repo_expected = policy.subjects_for(role).any(|p| {
@@ -167,13 +197,38 @@ impl Calls<'_> {
             );
         }
         let what = match self.ref_types.get(i) {
-            Some("branch") => ("branch", format!("branch `{}`", self.refs.get(i).unwrap_or("?").trim_start_matches("refs/heads/"))),
-            Some("tag") => ("tag", format!("tag `{}`", self.refs.get(i).unwrap_or("?").trim_start_matches("refs/tags/"))),
-            Some("environment") => ("environment", format!("environment `{}`", self.envs.get(i).unwrap_or("?"))),
+            Some("branch") => (
+                "branch",
+                format!(
+                    "branch `{}`",
+                    self.refs
+                        .get(i)
+                        .unwrap_or("?")
+                        .trim_start_matches("refs/heads/")
+                ),
+            ),
+            Some("tag") => (
+                "tag",
+                format!(
+                    "tag `{}`",
+                    self.refs
+                        .get(i)
+                        .unwrap_or("?")
+                        .trim_start_matches("refs/tags/")
+                ),
+            ),
+            Some("environment") => (
+                "environment",
+                format!("environment `{}`", self.envs.get(i).unwrap_or("?")),
+            ),
             Some("pull_request") => ("pull_request", "a pull request".to_string()),
             _ => ("subject", format!("subject `{subject}`")),
         };
-        (Severity::Medium, what.0, format!("{} of {repo} is not expected to assume this role", what.1))
+        (
+            Severity::Medium,
+            what.0,
+            format!("{} of {repo} is not expected to assume this role", what.1),
+        )
     }
 }
 
@@ -201,10 +256,15 @@ audiences = ["sts.amazonaws.com"]
 
     fn kinds(records: &[String]) -> Vec<(String, String)> {
         let refs: Vec<&str> = records.iter().map(String::as_str).collect();
-        let f = UnexpectedSubjects.run(&frame(&refs), Some(&policy())).unwrap();
+        let f = UnexpectedSubjects
+            .run(&frame(&refs), Some(&policy()))
+            .unwrap();
         let k = strs(&f.events, "kind").unwrap();
         let s = strs(&f.events, "severity").unwrap();
-        k.iter().zip(s.iter()).map(|(k, s)| (k.unwrap().to_string(), s.unwrap().to_string())).collect()
+        k.iter()
+            .zip(s.iter())
+            .map(|(k, s)| (k.unwrap().to_string(), s.unwrap().to_string()))
+            .collect()
     }
 
     #[test]
@@ -213,16 +273,70 @@ audiences = ["sts.amazonaws.com"]
         let aud = "sts.amazonaws.com";
         let got = kinds(&[
             web_identity(t, PROD, "repo:acme/api:ref:refs/heads/main", aud, None),
-            web_identity("2026-11-16T10:01:00Z", PROD, "repo:acme/api:ref:refs/heads/feature", aud, None),
-            web_identity("2026-11-16T10:02:00Z", PROD, "repo:acme/api:environment:staging", aud, None),
-            web_identity("2026-11-16T10:03:00Z", PROD, "repo:acme/api:pull_request", aud, None),
-            web_identity("2026-11-16T10:04:00Z", PROD, "repo:evil/api:ref:refs/heads/main", aud, None),
-            web_identity("2026-11-16T10:05:00Z", PROD, "repo:acme/api:ref:refs/heads/main", "api://other", None),
-            web_identity("2026-11-16T10:06:00Z", "arn:aws:iam::111122223333:role/unknown", "repo:acme/api:ref:refs/heads/main", aud, None),
-            web_identity("2026-11-16T10:07:00Z", PROD, "repo:acme/shared:ref:refs/heads/anything", aud, None),
-            web_identity("2026-11-16T10:08:00Z", PROD, "repo:acme/api:ref:refs/tags/v1", aud, None),
+            web_identity(
+                "2026-11-16T10:01:00Z",
+                PROD,
+                "repo:acme/api:ref:refs/heads/feature",
+                aud,
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:02:00Z",
+                PROD,
+                "repo:acme/api:environment:staging",
+                aud,
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:03:00Z",
+                PROD,
+                "repo:acme/api:pull_request",
+                aud,
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:04:00Z",
+                PROD,
+                "repo:evil/api:ref:refs/heads/main",
+                aud,
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:05:00Z",
+                PROD,
+                "repo:acme/api:ref:refs/heads/main",
+                "api://other",
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:06:00Z",
+                "arn:aws:iam::111122223333:role/unknown",
+                "repo:acme/api:ref:refs/heads/main",
+                aud,
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:07:00Z",
+                PROD,
+                "repo:acme/shared:ref:refs/heads/anything",
+                aud,
+                None,
+            ),
+            web_identity(
+                "2026-11-16T10:08:00Z",
+                PROD,
+                "repo:acme/api:ref:refs/tags/v1",
+                aud,
+                None,
+            ),
             // Failed calls belong to `failures`, not here.
-            web_identity("2026-11-16T10:09:00Z", PROD, "repo:evil/api:ref:refs/heads/main", aud, Some(("AccessDenied", "x"))),
+            web_identity(
+                "2026-11-16T10:09:00Z",
+                PROD,
+                "repo:evil/api:ref:refs/heads/main",
+                aud,
+                Some(("AccessDenied", "x")),
+            ),
         ]);
         let expect = [
             ("branch", "medium"),
@@ -233,7 +347,10 @@ audiences = ["sts.amazonaws.com"]
             ("no-policy-entry", "medium"),
             ("tag", "medium"),
         ];
-        let expect: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let expect: Vec<(String, String)> = expect
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         assert_eq!(got, expect);
     }
 
@@ -247,8 +364,15 @@ audiences = ["sts.amazonaws.com"]
             None,
         )]);
         let f = UnexpectedSubjects.run(&df, Some(&policy())).unwrap();
-        let reason = strs(&f.events, "reason").unwrap().get(0).unwrap().to_string();
-        assert!(reason.starts_with("branch `dev` of acme/api is not expected"), "{reason}");
+        let reason = strs(&f.events, "reason")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string();
+        assert!(
+            reason.starts_with("branch `dev` of acme/api is not expected"),
+            "{reason}"
+        );
         assert!(reason.contains("allowed: repo:acme/api:ref:refs/heads/main, repo:acme/api:environment:production, repo:acme/shared:*"), "{reason}");
         assert_eq!(f.groups.height(), 1);
     }

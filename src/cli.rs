@@ -1,0 +1,25 @@
+//! The command line: one subcommand per module in `cmd/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// Audit how CI systems get into AWS: GitHub Actions OIDC role assumptions
+/// and long-lived IAM user keys, from CloudTrail.
+#[derive(Debug, Parser)]
+#[command(name = "ctaudit", version, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 no findings, 1 findings, 2 error (the report is still written)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the audit reports over CloudTrail logs.
+    Report(cmd::report::Args),
+    /// List the reports, with their documentation.
+    ListReports(cmd::list_reports::Args),
+}

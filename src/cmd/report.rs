@@ -1,0 +1,149 @@
+//! `ctaudit report`: logs → events frame → reports → output.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::builder::PossibleValuesParser;
+
+use crate::exit::ExitStatus;
+use crate::ingest::{self, IngestOptions};
+use crate::output::{self, Format, RunOutput};
+use crate::policy::Policy;
+use crate::reports::{self, REPORTS, Report};
+use crate::time::{Bound, Millis, Window, now_millis, parse_bound, parse_event_time};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// CloudTrail log files or directories (walked recursively): `.json` or
+    /// gzip, as `{"Records":[…]}`, a JSON array, JSON lines, or
+    /// `aws cloudtrail lookup-events` output.
+    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    pub logs: Vec<PathBuf>,
+
+    /// The policy file (TOML): allowed subjects per role, business hours,
+    /// IAM users allowed to keep keys.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Only events at or after this time: RFC 3339, a date (UTC), or a
+    /// duration before now (90m, 24h, 7d, 2w).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events before this time (a date includes that whole day).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Run only this report (repeatable). Default: all.
+    #[arg(long = "report", value_name = "NAME", value_parser = report_names())]
+    pub reports: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print nothing on standard error but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// The time relative windows count back from (for reproducible runs).
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub now: Option<String>,
+}
+
+fn report_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(REPORTS.iter().map(|r| r.id()))
+}
+
+impl Args {
+    /// The `--since`/`--until` window.
+    fn window(&self) -> anyhow::Result<Window> {
+        let now: Millis = match &self.now {
+            Some(t) => parse_event_time(t)
+                .with_context(|| format!("--now `{t}` is not an RFC 3339 time"))?,
+            None => now_millis(),
+        };
+        let bound = |v: &Option<String>, b: Bound, flag: &str| -> anyhow::Result<Option<Millis>> {
+            v.as_deref()
+                .map(|t| parse_bound(t, b, now).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+                .transpose()
+        };
+        let window = Window {
+            since: bound(&self.since, Bound::Since, "--since")?,
+            until: bound(&self.until, Bound::Until, "--until")?,
+        };
+        if let (Some(s), Some(u)) = (window.since, window.until) {
+            anyhow::ensure!(s < u, "--since must be earlier than --until");
+        }
+        Ok(window)
+    }
+
+    fn selected(&self) -> Vec<&'static dyn Report> {
+        if self.reports.is_empty() {
+            return REPORTS.to_vec();
+        }
+        REPORTS
+            .iter()
+            .copied()
+            .filter(|r| self.reports.iter().any(|n| n == r.id()))
+            .collect()
+    }
+}
+
+pub fn run(
+    args: &Args,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    let window = args.window()?;
+    let policy = args.policy.as_deref().map(Policy::load).transpose()?;
+    let selected = args.selected();
+    let opts = IngestOptions {
+        window,
+        filter: reports::row_filter(&selected),
+    };
+    let ingested = ingest::ingest_paths(&args.logs, &opts).context("building the events frame")?;
+    for failure in &ingested.summary.files_failed {
+        writeln!(stderr, "ctaudit: {failure}")?;
+    }
+    let runs =
+        reports::run_all(&selected, &ingested.frame, policy.as_ref()).context("running reports")?;
+
+    let policy_name = args.policy.as_ref().map(|p| p.display().to_string());
+    let run = RunOutput {
+        window,
+        policy: policy_name.as_deref(),
+        input: &ingested.summary,
+        runs: &runs,
+    };
+    match &args.output {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = BufWriter::new(file);
+            output::write_run(&mut w, args.format, &run)?;
+            w.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => output::write_run(stdout, args.format, &run)?,
+    }
+    if !args.quiet && (args.format == Format::Csv || args.output.is_some()) {
+        for line in ingested.summary.describe() {
+            writeln!(stderr, "ctaudit: {line}")?;
+        }
+    }
+
+    Ok(if ingested.summary.has_failures() {
+        ExitStatus::Error
+    } else if runs.iter().any(|r| r.findings() > 0) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}

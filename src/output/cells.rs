@@ -1,0 +1,127 @@
+//! One DataFrame cell as text or JSON: times as RFC 3339 UTC, lists joined.
+
+use polars::prelude::*;
+use serde_json::{Value, json};
+
+use crate::time::format_millis;
+
+/// How many list items a text cell shows before `(+N more)`.
+const LIST_ITEMS_SHOWN: usize = 5;
+
+/// How many characters of one list item a text cell shows.
+const LIST_ITEM_CHARS: usize = 72;
+
+fn shorten(s: String) -> String {
+    match s.char_indices().nth(LIST_ITEM_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
+fn datetime_millis(v: i64, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Nanoseconds => v.div_euclid(1_000_000),
+        TimeUnit::Microseconds => v.div_euclid(1_000),
+        TimeUnit::Milliseconds => v,
+    }
+}
+
+/// The non-null items of a list cell, as text.
+fn list_items(s: &Series) -> Vec<String> {
+    (0..s.len())
+        .filter_map(|i| s.get(i).ok().filter(|v| !v.is_null()))
+        .map(|v| cell_text(&v))
+        .collect()
+}
+
+/// A cell for a table a person reads: long lists are cut to their first
+/// items (each shortened) and `(+N more)`, joined by `sep`.
+pub fn cell_display(v: &AnyValue<'_>, sep: &str) -> String {
+    match v {
+        AnyValue::List(s) => {
+            let items = list_items(s);
+            let mut shown: Vec<String> = items
+                .iter()
+                .take(LIST_ITEMS_SHOWN)
+                .cloned()
+                .map(shorten)
+                .collect();
+            if items.len() > LIST_ITEMS_SHOWN {
+                shown.push(format!("(+{} more)", items.len() - LIST_ITEMS_SHOWN));
+            }
+            shown.join(sep)
+        }
+        other => cell_text(other),
+    }
+}
+
+/// A cell as text, complete; null is empty, lists are joined by `, `.
+pub fn cell_text(v: &AnyValue<'_>) -> String {
+    match v {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::Boolean(b) => b.to_string(),
+        AnyValue::Datetime(t, unit, _) => format_millis(datetime_millis(*t, *unit)),
+        AnyValue::DatetimeOwned(t, unit, _) => format_millis(datetime_millis(*t, *unit)),
+        AnyValue::List(s) => list_items(s).join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// A cell as JSON: numbers stay numbers, times become RFC 3339 strings.
+pub fn cell_json(v: &AnyValue<'_>) -> Value {
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => json!(b),
+        AnyValue::String(s) => json!(s),
+        AnyValue::StringOwned(s) => json!(s.as_str()),
+        AnyValue::UInt8(n) => json!(n),
+        AnyValue::UInt16(n) => json!(n),
+        AnyValue::UInt32(n) => json!(n),
+        AnyValue::UInt64(n) => json!(n),
+        AnyValue::Int8(n) => json!(n),
+        AnyValue::Int16(n) => json!(n),
+        AnyValue::Int32(n) => json!(n),
+        AnyValue::Int64(n) => json!(n),
+        AnyValue::Float32(n) => json!(n),
+        AnyValue::Float64(n) => json!(n),
+        AnyValue::Datetime(..) | AnyValue::DatetimeOwned(..) => json!(cell_text(v)),
+        AnyValue::List(s) => Value::Array(
+            (0..s.len())
+                .filter_map(|i| s.get(i).ok().filter(|v| !v.is_null()))
+                .map(|v| cell_json(&v))
+                .collect(),
+        ),
+        other => json!(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_lists() {
+        let t = AnyValue::Datetime(1_763_000_000_000, TimeUnit::Milliseconds, None);
+        assert_eq!(cell_text(&t), "2025-11-13T02:13:20Z");
+        assert_eq!(cell_json(&t), json!("2025-11-13T02:13:20Z"));
+        let s = Series::new("x".into(), ["a", "b", "c", "d", "e", "f", "g"]);
+        assert_eq!(
+            cell_display(&AnyValue::List(s.clone()), ", "),
+            "a, b, c, d, e, (+2 more)"
+        );
+        assert_eq!(cell_text(&AnyValue::List(s.clone())), "a, b, c, d, e, f, g");
+        let long = Series::new("x".into(), ["x".repeat(100)]);
+        assert_eq!(
+            cell_display(&AnyValue::List(long), "\n").chars().count(),
+            LIST_ITEM_CHARS + 1
+        );
+        assert_eq!(cell_json(&AnyValue::List(s)).as_array().unwrap().len(), 7);
+        assert_eq!(cell_text(&AnyValue::Null), "");
+        assert_eq!(cell_json(&AnyValue::UInt32(3)), json!(3));
+        let with_null = Series::new("x".into(), [Some("a"), None]);
+        assert_eq!(cell_text(&AnyValue::List(with_null.clone())), "a");
+        assert_eq!(cell_json(&AnyValue::List(with_null)), json!(["a"]));
+    }
+}

@@ -1,0 +1,257 @@
+//! Findings → table, Markdown, JSON or CSV.
+//!
+//! One [`Format`] enum, matched in one place ([`write_run`]). Writers are
+//! passed in; nothing here prints on its own. Rows arrive sorted from the
+//! reports, so output is stable for snapshots and diffs. This module knows
+//! how to show a DataFrame, not what its rows mean.
+
+mod cells;
+
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use comfy_table::{ContentArrangement, Table, presets};
+use polars::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::ingest::summary::InputSummary;
+use crate::reports::ReportRun;
+use crate::time::{Window, format_millis};
+pub use cells::{cell_display, cell_json, cell_text};
+
+/// How results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Aligned tables for a terminal, grouped.
+    #[default]
+    Table,
+    /// One object: `findings` (one per flagged event), `summary`, `input`.
+    Json,
+    /// One row per finding.
+    Csv,
+    /// Grouped tables to paste into a ticket or wiki.
+    Markdown,
+}
+
+/// Everything a report run produced, for writing.
+pub struct RunOutput<'a> {
+    pub window: Window,
+    pub policy: Option<&'a str>,
+    pub input: &'a InputSummary,
+    pub runs: &'a [ReportRun],
+}
+
+/// Writes a report run in `format`.
+pub fn write_run(out: &mut dyn Write, format: Format, run: &RunOutput<'_>) -> io::Result<()> {
+    match format {
+        Format::Table => write_text(out, run, false),
+        Format::Markdown => write_text(out, run, true),
+        Format::Json => write_json(out, run),
+        Format::Csv => write_csv(out, run),
+    }
+}
+
+/// Writes any DataFrame in `format` (query results).
+pub fn write_frame(out: &mut dyn Write, format: Format, df: &DataFrame) -> io::Result<()> {
+    match format {
+        Format::Table => writeln!(out, "{}", table(df, false)),
+        Format::Markdown => writeln!(out, "{}", table(df, true)),
+        Format::Json => {
+            let rows: Vec<Value> = (0..df.height()).map(|i| row_object(df, i)).collect();
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            writeln!(out)
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+            w.write_record(&names).map_err(csv_err)?;
+            for i in 0..df.height() {
+                w.write_record(
+                    df.columns()
+                        .iter()
+                        .map(|c| cell_text(&c.get(i).unwrap_or(AnyValue::Null))),
+                )
+                .map_err(csv_err)?;
+            }
+            w.flush()
+        }
+    }
+}
+
+fn csv_err(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// A DataFrame as a comfy-table (or its Markdown rendering).
+fn table(df: &DataFrame, markdown: bool) -> Table {
+    let mut t = Table::new();
+    if markdown {
+        t.load_preset(presets::ASCII_MARKDOWN);
+    } else {
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    t.set_header(df.get_column_names().iter().map(|n| n.as_str()));
+    for i in 0..df.height() {
+        t.add_row(df.columns().iter().map(|c| {
+            let v = c.get(i).unwrap_or(AnyValue::Null);
+            if markdown {
+                markdown_escape(&cell_display(&v, ", "))
+            } else {
+                cell_display(&v, "\n")
+            }
+        }));
+    }
+    t
+}
+
+fn markdown_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The input summary, findings per report and not-run reasons, as lines.
+fn header_lines(run: &RunOutput<'_>) -> Vec<String> {
+    let mut lines = vec![format!("window: {}", run.window.describe())];
+    lines.push(format!(
+        "policy: {}",
+        run.policy
+            .unwrap_or("none (reports that need one are not run)")
+    ));
+    lines.extend(run.input.describe());
+    let per_report: Vec<String> = run
+        .runs
+        .iter()
+        .map(|r| match &r.result {
+            Ok(f) => format!("{} {}", r.report.id(), f.count()),
+            Err(_) => format!("{} not run", r.report.id()),
+        })
+        .collect();
+    lines.push(format!("findings: {}", per_report.join(", ")));
+    lines
+}
+
+fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::Result<()> {
+    if markdown {
+        writeln!(out, "# ctaudit report\n")?;
+        for line in header_lines(run) {
+            match line.strip_prefix("  ") {
+                Some(sub) => writeln!(out, "  - {sub}")?,
+                None => writeln!(out, "- {line}")?,
+            }
+        }
+    } else {
+        writeln!(out, "ctaudit report")?;
+        for line in header_lines(run) {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    for r in run.runs {
+        let (id, title) = (r.report.id(), r.report.title());
+        let status = match &r.result {
+            Err(reason) => format!("not run: {reason}"),
+            Ok(f) if f.count() == 0 => "no findings".to_string(),
+            Ok(f) => format!("{} findings in {} groups", f.count(), f.groups.height()),
+        };
+        if markdown {
+            writeln!(out, "\n## {id}: {title}\n\n{status}")?;
+        } else {
+            writeln!(out, "\n{id}: {title}: {status}")?;
+        }
+        if let Ok(f) = &r.result {
+            if f.count() > 0 {
+                if markdown {
+                    writeln!(out)?;
+                }
+                writeln!(out, "{}", table(&f.groups, markdown))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Row `i` of `df` as a JSON object.
+fn row_object(df: &DataFrame, i: usize) -> Value {
+    let mut obj = Map::new();
+    for c in df.columns() {
+        obj.insert(
+            c.name().to_string(),
+            cell_json(&c.get(i).unwrap_or(AnyValue::Null)),
+        );
+    }
+    Value::Object(obj)
+}
+
+fn write_json(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
+    let mut findings = Vec::new();
+    let mut summary = Map::new();
+    let mut not_run = Map::new();
+    for r in run.runs {
+        match &r.result {
+            Ok(f) => {
+                summary.insert(r.report.id().to_string(), json!(f.count()));
+                for i in 0..f.events.height() {
+                    let mut obj = Map::new();
+                    obj.insert("report".into(), json!(r.report.id()));
+                    if let Value::Object(row) = row_object(&f.events, i) {
+                        obj.extend(row);
+                    }
+                    findings.push(Value::Object(obj));
+                }
+            }
+            Err(reason) => {
+                not_run.insert(r.report.id().to_string(), json!(reason));
+            }
+        }
+    }
+    let doc = json!({
+        "ctaudit_version": env!("CARGO_PKG_VERSION"),
+        "window": {
+            "since": run.window.since.map(format_millis),
+            "until": run.window.until.map(format_millis),
+        },
+        "policy": run.policy,
+        "input": run.input,
+        "summary": summary,
+        "not_run": not_run,
+        "findings": findings,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn write_csv(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
+    // Columns: report, then the union of every report's columns in order.
+    let mut columns: Vec<String> = vec!["report".into()];
+    for r in run.runs {
+        if let Ok(f) = &r.result {
+            for name in f.events.get_column_names() {
+                if !columns.iter().any(|c| c == name.as_str()) {
+                    columns.push(name.to_string());
+                }
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&columns).map_err(csv_err)?;
+    for r in run.runs {
+        let Ok(f) = &r.result else { continue };
+        let df = &f.events;
+        for i in 0..df.height() {
+            let record = columns.iter().map(|name| {
+                if name == "report" {
+                    r.report.id().to_string()
+                } else {
+                    df.column(name)
+                        .ok()
+                        .map(|c| cell_text(&c.get(i).unwrap_or(AnyValue::Null)))
+                        .unwrap_or_default()
+                }
+            });
+            w.write_record(record).map_err(csv_err)?;
+        }
+    }
+    w.flush()
+}
