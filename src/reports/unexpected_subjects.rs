@@ -167,7 +167,9 @@ impl Calls<'_> {
     }
 
     /// What is wrong with a subject no pattern allows: the repository, or
-    /// only the ref, environment or pull request of an expected repository.
+    /// only the ref, environment or pull request of an expected repository
+    /// (putting an allowed pattern's context in its place makes it match),
+    /// or some other claim.
     fn subject_problem(
         &self,
         i: usize,
@@ -196,7 +198,20 @@ impl Calls<'_> {
                 format!("repository `{repo}` is not expected to assume this role"),
             );
         }
+        // The subject as written, and with immutable ids dropped from its
+        // repo claim (`acme@1/api@2` → `acme/api`), as patterns may name either.
+        let plain = subject.replacen(raw, repo, 1);
+        let only_context_differs = policy.subjects_for(role).any(|p| {
+            let Some(ctx) = context_of(p.as_str()).map(concrete) else {
+                return false;
+            };
+            [subject, plain.as_str()]
+                .iter()
+                .filter_map(|s| replace_context(s, &ctx))
+                .any(|candidate| p.matches(&candidate))
+        });
         let what = match self.ref_types.get(i) {
+            _ if !only_context_differs => ("subject", format!("subject `{subject}`")),
             Some("branch") => (
                 "branch",
                 format!(
@@ -230,6 +245,47 @@ impl Calls<'_> {
             format!("{} of {repo} is not expected to assume this role", what.1),
         )
     }
+}
+
+/// Where a subject (or pattern) says what it ran for: the byte range of its
+/// `ref:<value>`, `environment:<value>` or `pull_request` claim.
+fn context_range(subject: &str) -> Option<std::ops::Range<usize>> {
+    let mut start = 0;
+    let tokens: Vec<&str> = subject.split(':').collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i];
+        match t {
+            "pull_request" => return Some(start..start + t.len()),
+            "ref" | "environment" if i + 1 < tokens.len() => {
+                return Some(start..start + t.len() + 1 + tokens[i + 1].len());
+            }
+            _ => {}
+        }
+        start += t.len() + 1;
+        i += 1;
+    }
+    None
+}
+
+fn context_of(subject: &str) -> Option<&str> {
+    context_range(subject).map(|r| &subject[r])
+}
+
+/// A subject with its context claim replaced by `context`.
+fn replace_context(subject: &str, context: &str) -> Option<String> {
+    let r = context_range(subject)?;
+    Some(format!(
+        "{}{}{}",
+        &subject[..r.start],
+        context,
+        &subject[r.end..]
+    ))
+}
+
+/// A pattern's text made into a value it matches (`*` → nothing, `?` → `x`).
+fn concrete(pattern: &str) -> String {
+    pattern.replace('*', "").replace('?', "x")
 }
 
 #[cfg(test)]
@@ -352,6 +408,61 @@ audiences = ["sts.amazonaws.com"]
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn a_claim_other_than_the_ref_is_a_subject_problem() {
+        let role = "arn:aws:iam::1:role/ci";
+        let policy = Policy::parse(&format!(
+            "[[roles]]\narn = \"{role}\"\nsubjects = [\"repository_owner:acme:repository_visibility:private:repo:acme/*:ref:refs/heads/main\"]\n"
+        ))
+        .unwrap();
+        let aud = "sts.amazonaws.com";
+        let t = "2026-11-16T10:00:00Z";
+        let df = frame(&[
+            &web_identity(
+                t,
+                role,
+                "repository_owner:acme:repository_visibility:public:repo:acme/web:ref:refs/heads/main",
+                aud,
+                None,
+            ),
+            &web_identity(
+                "2026-11-16T10:01:00Z",
+                role,
+                "repository_owner:acme:repository_visibility:private:repo:acme/web:ref:refs/heads/dev",
+                aud,
+                None,
+            ),
+            &web_identity(
+                "2026-11-16T10:02:00Z",
+                role,
+                "repository_owner:acme:repository_visibility:private:repo:acme/web:ref:refs/heads/main",
+                aud,
+                None,
+            ),
+        ]);
+        let f = UnexpectedSubjects.run(&df, Some(&policy)).unwrap();
+        let kinds: Vec<&str> = strs(&f.events, "kind").unwrap().iter().flatten().collect();
+        assert_eq!(kinds, ["subject", "branch"]);
+    }
+
+    #[test]
+    fn context_replacement() {
+        assert_eq!(
+            context_of("repo:a/b:ref:refs/heads/main"),
+            Some("ref:refs/heads/main")
+        );
+        assert_eq!(context_of("repo:a/b:pull_request"), Some("pull_request"));
+        assert_eq!(
+            replace_context(
+                "repo:a/b:environment:prod:job_workflow_ref:x",
+                "ref:refs/heads/main"
+            )
+            .as_deref(),
+            Some("repo:a/b:ref:refs/heads/main:job_workflow_ref:x")
+        );
+        assert_eq!(context_of("system:serviceaccount:ns:sa"), None);
     }
 
     #[test]
