@@ -3,8 +3,8 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, finding_rows, group, string_column, strs,
-    web_identity_calls,
+    Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group,
+    string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
 use crate::policy::Policy;
@@ -16,15 +16,10 @@ const CONTEXT: &[&str] = &[
     col::ROLE_ARN,
     col::SUBJECT,
     col::AUDIENCE,
-    col::GH_REPOSITORY,
     col::ERROR_CODE,
     col::ERROR_MESSAGE,
     "cause",
     "policy_allows",
-    col::SOURCE_IP,
-    col::USER_AGENT,
-    col::AWS_REGION,
-    col::ACCOUNT_ID,
 ];
 
 impl Report for Failures {
@@ -79,7 +74,7 @@ impl Report for Failures {
             "severity",
             std::iter::repeat_n(Some(Severity::Medium.as_str()), n),
         ))?;
-        let events = finding_rows(df, CONTEXT)?;
+        let events = finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])?;
         let groups = group(
             &events,
             &[col::ROLE_ARN, col::SUBJECT, col::ERROR_CODE],
@@ -191,6 +186,10 @@ mod tests {
     use crate::reports::testing::{frame, web_identity};
 
     const ROLE: &str = "arn:aws:iam::111122223333:role/gha-prod-deploy";
+    const DENIED: (&str, &str) = (
+        "AccessDenied",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    );
 
     fn policy() -> Policy {
         Policy::parse(&format!(
@@ -209,30 +208,21 @@ mod tests {
                 ROLE,
                 main,
                 "sts.amazonaws.com",
-                Some((
-                    "AccessDenied",
-                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-                )),
+                Some(DENIED),
             ),
             &web_identity(
                 "2026-11-16T11:00:00Z",
                 ROLE,
                 main,
                 "sts.amazonaws.com",
-                Some((
-                    "AccessDenied",
-                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-                )),
+                Some(DENIED),
             ),
             &web_identity(
                 "2026-11-16T12:00:00Z",
                 ROLE,
                 fork,
                 "sts.amazonaws.com",
-                Some((
-                    "AccessDenied",
-                    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-                )),
+                Some(DENIED),
             ),
             &web_identity(
                 "2026-11-16T13:00:00Z",

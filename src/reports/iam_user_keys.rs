@@ -95,7 +95,7 @@ impl Report for IamUserKeys {
         df.with_column(string_column("severity", severity))?;
         df.with_column(string_column("ci_hint", hints))?;
         let df = keep(df, allowed.into_iter().map(|a| !a))?;
-        let events = finding_rows(df, CONTEXT)?;
+        let events = finding_rows(df, &[CONTEXT])?;
         let groups = group(
             &events,
             &["identity", col::ACCESS_KEY_ID],

@@ -229,11 +229,25 @@ pub(crate) fn keep(df: DataFrame, mask: impl IntoIterator<Item = bool>) -> Polar
     df.filter(&mask)
 }
 
+/// The context every web-identity finding ends with: where the workflow
+/// ran, the credentials it got (to follow the session), where it came from.
+pub(crate) const WEB_IDENTITY_CONTEXT: &[&str] = &[
+    col::GH_REPOSITORY,
+    col::GH_REF_TYPE,
+    col::GH_REF,
+    col::GH_ENVIRONMENT,
+    col::ISSUED_ACCESS_KEY_ID,
+    col::SOURCE_IP,
+    col::USER_AGENT,
+    col::AWS_REGION,
+    col::ACCOUNT_ID,
+];
+
 /// Selects the flagged-event columns in order: `severity`, `event_id`,
-/// `event_time`, then `context`; sorted by time and id.
-pub(crate) fn finding_rows(df: DataFrame, context: &[&str]) -> PolarsResult<DataFrame> {
+/// `event_time`, then each of `context`; sorted by time and id.
+pub(crate) fn finding_rows(df: DataFrame, context: &[&[&str]]) -> PolarsResult<DataFrame> {
     let mut cols = vec![col("severity"), col(col::EVENT_ID), col(col::EVENT_TIME)];
-    cols.extend(context.iter().map(|c| col(*c)));
+    cols.extend(context.iter().flat_map(|c| c.iter()).map(|c| col(*c)));
     df.lazy()
         .select(cols)
         .sort(

@@ -3,8 +3,8 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, finding_rows, group, keep, string_column, strs,
-    times, web_identity_calls,
+    Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group, keep,
+    string_column, strs, times, web_identity_calls,
 };
 use crate::frame::col;
 use crate::policy::Policy;
@@ -12,21 +12,7 @@ use crate::policy::Policy;
 #[doc = include_str!("off_hours.md")]
 pub struct OffHours;
 
-const CONTEXT: &[&str] = &[
-    col::ROLE_ARN,
-    col::SUBJECT,
-    "local_time",
-    "kind",
-    "reason",
-    col::GH_REPOSITORY,
-    col::GH_REF,
-    col::GH_ENVIRONMENT,
-    col::ISSUED_ACCESS_KEY_ID,
-    col::SOURCE_IP,
-    col::USER_AGENT,
-    col::AWS_REGION,
-    col::ACCOUNT_ID,
-];
+const CONTEXT: &[&str] = &[col::ROLE_ARN, col::SUBJECT, "local_time", "kind", "reason"];
 
 impl Report for OffHours {
     fn id(&self) -> &'static str {
@@ -85,7 +71,7 @@ impl Report for OffHours {
             "severity",
             std::iter::repeat_n(Some(Severity::Low.as_str()), n),
         ))?;
-        let events = finding_rows(keep(df, flagged)?, CONTEXT)?;
+        let events = finding_rows(keep(df, flagged)?, &[CONTEXT, WEB_IDENTITY_CONTEXT])?;
         let groups = group(
             &events,
             &[col::ROLE_ARN, col::SUBJECT, "kind"],

@@ -3,8 +3,8 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep,
-    string_column, strs, web_identity_calls,
+    Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, distinct, finding_rows,
+    group, keep, string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
 use crate::policy::{Pattern, Policy};
@@ -12,22 +12,7 @@ use crate::policy::{Pattern, Policy};
 #[doc = include_str!("unexpected_subjects.md")]
 pub struct UnexpectedSubjects;
 
-const CONTEXT: &[&str] = &[
-    col::ROLE_ARN,
-    col::SUBJECT,
-    col::AUDIENCE,
-    "kind",
-    "reason",
-    col::GH_REPOSITORY,
-    col::GH_REF_TYPE,
-    col::GH_REF,
-    col::GH_ENVIRONMENT,
-    col::ISSUED_ACCESS_KEY_ID,
-    col::SOURCE_IP,
-    col::USER_AGENT,
-    col::AWS_REGION,
-    col::ACCOUNT_ID,
-];
+const CONTEXT: &[&str] = &[col::ROLE_ARN, col::SUBJECT, col::AUDIENCE, "kind", "reason"];
 
 impl Report for UnexpectedSubjects {
     fn id(&self) -> &'static str {
@@ -77,7 +62,7 @@ impl Report for UnexpectedSubjects {
                 .map(|j| j.as_ref().map(|j| j.reasons.join("; "))),
         ))?;
         let df = keep(df, judged.iter().map(Option::is_some))?;
-        let events = finding_rows(df, CONTEXT)?;
+        let events = finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])?;
         let groups = group(
             &events,
             &[col::ROLE_ARN, col::SUBJECT, col::AUDIENCE, "kind"],
