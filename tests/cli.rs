@@ -414,3 +414,28 @@ fn help_lists_report_names_from_the_registry() {
         run.stdout
     );
 }
+
+#[test]
+fn a_missing_path_is_an_error_but_the_rest_is_reported() {
+    let run = ctaudit(&[
+        "report",
+        "--logs",
+        "sample-logs",
+        "no-such-dir",
+        "--report",
+        "failures",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no-such-dir: unreadable: No such file or directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("failures: Failed OIDC role assumptions: 7 findings"),
+        "{}",
+        run.stdout
+    );
+}
