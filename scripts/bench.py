@@ -116,6 +116,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", default="/tmp/ctaudit-bench")
     ap.add_argument("--skip", default="", help="comma-separated tools to skip (jq,duckdb,zcat)")
+    ap.add_argument("--binary", help="an existing ctaudit binary to time instead of building one")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     ensure_tools()
@@ -136,9 +137,12 @@ def main():
     exp_wi = Counter(expected["web_identity_by_error"])
     exp_akia = Counter(expected["akia_by_identity"])
 
-    print("building ctaudit (release) ...", file=sys.stderr)
-    sh(f"cargo build --release --quiet --manifest-path {ROOT}/Cargo.toml")
-    ctaudit = os.path.join(ROOT, "target", "release", "ctaudit")
+    if a.binary:
+        ctaudit = os.path.abspath(a.binary)
+    else:
+        print("building ctaudit (release) ...", file=sys.stderr)
+        sh(f"cargo build --release --quiet --manifest-path {ROOT}/Cargo.toml")
+        ctaudit = os.path.join(ROOT, "target", "release", "ctaudit")
 
     plain = os.path.join(a.dir, f"plain-{a.events}")
     if not os.path.isdir(plain):

@@ -22,4 +22,10 @@ pub enum Command {
     Report(cmd::report::Args),
     /// List the reports, with their documentation.
     ListReports(cmd::list_reports::Args),
+    /// Parse logs once into a local Parquet store for fast investigation.
+    Ingest(cmd::ingest::Args),
+    /// Run SQL over the events (table `events`), from a store or from logs.
+    Query(cmd::query::Args),
+    /// Follow sessions to everything they did: by repository, subject, role, key or event.
+    Trace(cmd::trace::Args),
 }

@@ -13,7 +13,9 @@ pub mod ingest;
 pub mod output;
 pub mod policy;
 pub mod reports;
+pub mod store;
 pub mod time;
+pub mod trace;
 
 use std::io::Write;
 
@@ -29,5 +31,8 @@ pub fn run(
     match &cli.command {
         cli::Command::Report(args) => cmd::report::run(args, stdout, stderr),
         cli::Command::ListReports(args) => cmd::list_reports::run(args, stdout),
+        cli::Command::Ingest(args) => cmd::ingest::run(args, stdout, stderr),
+        cli::Command::Query(args) => cmd::query::run(args, stdout, stderr),
+        cli::Command::Trace(args) => cmd::trace::run(args, stdout, stderr),
     }
 }

@@ -9,16 +9,12 @@ use std::collections::BTreeMap;
 
 use ctaudit::frame::col;
 use ctaudit::ingest::summary::{FailReason, SkipRecord};
-use ctaudit::ingest::{IngestOptions, RowFilter, ingest_paths};
+use ctaudit::ingest::{IngestOptions, ingest_paths};
 use ctaudit::time::Window;
 use polars::prelude::*;
 
 fn ingest_all(path: std::path::PathBuf) -> ctaudit::ingest::Ingested {
-    let opts = IngestOptions {
-        window: Window::default(),
-        filter: RowFilter::ALL,
-    };
-    ingest_paths(&[path], &opts).expect("ingest")
+    ingest_paths(&[path], &IngestOptions::everything(Window::default())).expect("ingest")
 }
 
 #[test]

@@ -1,4 +1,8 @@
 //! Subcommands: each a module with its own `Args` and `run`.
 
+pub mod ingest;
 pub mod list_reports;
+pub mod query;
 pub mod report;
+pub mod source;
+pub mod trace;

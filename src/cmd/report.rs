@@ -107,6 +107,7 @@ pub fn run(
     let opts = IngestOptions {
         window,
         filter: reports::row_filter(&selected),
+        payloads: false,
     };
     let ingested = ingest::ingest_paths(&args.logs, &opts).context("building the events frame")?;
     for failure in &ingested.summary.files_failed {

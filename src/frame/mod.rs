@@ -44,8 +44,17 @@
 //! | `gh_ref_type` | str | `branch`, `tag`, `pull_request` or `environment` |
 //! | `gh_environment` | str | GitHub subject: environment name |
 //! | `gh_job_workflow_ref` | str | GitHub subject: `job_workflow_ref` claim |
+//! | `gh_run_id` | str | the workflow run id in the user agent (`md/run_id#…`) |
+//! | `gh_run_attempt` | str | the run attempt in the user agent (`md/attempt#…`) |
+//! | `resources` | str | the ARNs of `resources`, comma-separated (full ingest only) |
+//! | `request_parameters` | str | `requestParameters` as minified JSON, secrets redacted (full ingest only) |
+//! | `response_elements` | str | `responseElements` as minified JSON, secrets redacted (full ingest only) |
 //! | `source_file` | str | the file (or object) the record was read from |
+//!
+//! "Full ingest only": filled when every event is kept (`ingest`, `query`,
+//! `trace`); `report` leaves them null, as no report reads them.
 
+pub mod payload;
 pub mod subject;
 
 use std::borrow::Cow;
@@ -92,12 +101,17 @@ pub mod col {
     pub const GH_REF_TYPE: &str = "gh_ref_type";
     pub const GH_ENVIRONMENT: &str = "gh_environment";
     pub const GH_JOB_WORKFLOW_REF: &str = "gh_job_workflow_ref";
+    pub const GH_RUN_ID: &str = "gh_run_id";
+    pub const GH_RUN_ATTEMPT: &str = "gh_run_attempt";
+    pub const RESOURCES: &str = "resources";
+    pub const REQUEST_PARAMETERS: &str = "request_parameters";
+    pub const RESPONSE_ELEMENTS: &str = "response_elements";
     pub const SOURCE_FILE: &str = "source_file";
 }
 
 /// The string columns, in frame order (after `event_time`). The index of a
 /// name here is its slot in [`Row`].
-const STRING_COLUMNS: [&str; 33] = [
+const STRING_COLUMNS: [&str; 38] = [
     col::EVENT_ID,
     col::EVENT_NAME,
     col::EVENT_SOURCE,
@@ -130,6 +144,11 @@ const STRING_COLUMNS: [&str; 33] = [
     col::GH_REF_TYPE,
     col::GH_ENVIRONMENT,
     col::GH_JOB_WORKFLOW_REF,
+    col::GH_RUN_ID,
+    col::GH_RUN_ATTEMPT,
+    col::RESOURCES,
+    col::REQUEST_PARAMETERS,
+    col::RESPONSE_ELEMENTS,
     col::SOURCE_FILE,
 ];
 
@@ -169,6 +188,11 @@ enum S {
     GhRefType,
     GhEnvironment,
     GhJobWorkflowRef,
+    GhRunId,
+    GhRunAttempt,
+    Resources,
+    RequestParameters,
+    ResponseElements,
     SourceFile,
 }
 
@@ -218,8 +242,14 @@ impl<'a> Row<'a> {
     }
 
     /// Builds the row for one record. `time` is the already parsed event
-    /// time; `source` names the file it came from.
-    pub fn from_event(ev: &'a RawEvent<'a>, time: Option<Millis>, source: &'a str) -> Row<'a> {
+    /// time; `source` names the file it came from; `payloads` keeps the
+    /// request, response and resources (redacted).
+    pub fn from_event(
+        ev: &'a RawEvent<'a>,
+        time: Option<Millis>,
+        source: &'a str,
+        payloads: bool,
+    ) -> Row<'a> {
         let mut row = Row {
             time,
             read_only: ev.read_only.as_bool(),
@@ -256,6 +286,31 @@ impl<'a> Row<'a> {
         );
         row.set(S::InvokedBy, idf(|i| &i.invoked_by));
         row.set(S::SourceFile, Some(Cow::Borrowed(source)));
+        if let Some(ua) = ev.user_agent.as_str() {
+            let (run, attempt) = payload::github_run(ua);
+            row.set(S::GhRunId, run.map(Cow::Borrowed));
+            row.set(S::GhRunAttempt, attempt.map(Cow::Borrowed));
+        }
+        if payloads {
+            row.set(
+                S::RequestParameters,
+                ev.request_parameters
+                    .and_then(payload::payload_text)
+                    .map(Cow::Owned),
+            );
+            row.set(
+                S::ResponseElements,
+                ev.response_elements
+                    .and_then(payload::payload_text)
+                    .map(Cow::Owned),
+            );
+            row.set(
+                S::Resources,
+                ev.resources
+                    .and_then(payload::resource_arns)
+                    .map(Cow::Owned),
+            );
+        }
         if row
             .event_name()
             .is_some_and(|n| n.starts_with("AssumeRole"))
@@ -483,7 +538,7 @@ mod tests {
     fn row_of(json: &str) -> DataFrame {
         let ev: RawEvent<'_> = serde_json::from_str(json).unwrap();
         let mut b = FrameBuilder::default();
-        b.push(&Row::from_event(&ev, None, "f.json"));
+        b.push(&Row::from_event(&ev, None, "f.json", true));
         b.finish().unwrap()
     }
 
@@ -547,8 +602,17 @@ mod tests {
         let df = row_of(
             r#"{"eventName":"AssumeRoleWithWebIdentity","responseElements":{"credentials":{"accessKeyId":"ASIAX","sessionToken":"TOPSECRET","secretAccessKey":"ALSOSECRET"}}}"#,
         );
-        let text = format!("{df:?}");
-        assert!(!text.contains("TOPSECRET") && !text.contains("ALSOSECRET"));
+        let text: String = df
+            .columns()
+            .iter()
+            .filter_map(|c| c.str().ok())
+            .flat_map(|c| c.iter().flatten().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        assert!(
+            !text.contains("TOPSECRET") && !text.contains("ALSOSECRET"),
+            "{text}"
+        );
+        assert!(text.contains("REDACTED"), "{text}");
         assert_eq!(
             cell(&df, col::ISSUED_ACCESS_KEY_ID).as_deref(),
             Some("ASIAX")

@@ -70,6 +70,19 @@ pub fn is_long_lived_key(key: &str) -> bool {
 pub struct IngestOptions {
     pub window: Window,
     pub filter: RowFilter,
+    /// Keep request and response payloads and resources (redacted).
+    pub payloads: bool,
+}
+
+impl IngestOptions {
+    /// Every event with its payloads: what investigation needs.
+    pub fn everything(window: Window) -> Self {
+        IngestOptions {
+            window,
+            filter: RowFilter::ALL,
+            payloads: true,
+        }
+    }
 }
 
 /// The events frame and the account of how it was made.
@@ -82,6 +95,16 @@ pub struct Ingested {
 pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
     let mut summary = InputSummary::default();
     let files = discover::discover(paths, &opts.window, &mut summary);
+    let mut got = ingest_files(&files, opts)?;
+    summary.merge(got.summary);
+    summary.finish();
+    got.summary = summary;
+    Ok(got)
+}
+
+/// Reads the given files (already discovered) into one events frame.
+pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
+    let mut summary = InputSummary::default();
     let parts: Vec<(PolarsResult<DataFrame>, InputSummary)> = files
         .par_iter()
         .fold(
@@ -263,7 +286,8 @@ impl EventSink for Sink<'_, '_> {
             self.without_time += 1;
         }
         self.kept += 1;
-        self.builder.push(&Row::from_event(ev, time, self.source));
+        self.builder
+            .push(&Row::from_event(ev, time, self.source, self.opts.payloads));
     }
 
     fn not_an_event(&mut self) {
@@ -278,7 +302,7 @@ impl EventSink for Sink<'_, '_> {
 /// an event is a repeat only when its id, time, name, source, identity,
 /// key, error, source IP and user agent all match. Returns the frame and
 /// how many rows were dropped.
-fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
+pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
     let df = df.sort(
         [col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE],
         SortMultipleOptions::default()

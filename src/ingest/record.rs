@@ -167,6 +167,7 @@ pub struct RawEvent<'a> {
     pub identity: Option<Identity<'a>>,
     pub request_parameters: Option<&'a RawValue>,
     pub response_elements: Option<&'a RawValue>,
+    pub resources: Option<&'a RawValue>,
     /// A lookup-events item's `CloudTrailEvent`: the event as a JSON string.
     pub embedded: Option<Cow<'a, str>>,
 }
@@ -246,6 +247,10 @@ impl<'de> Visitor<'de> for EventVisitor {
                 }
                 "responseElements" => {
                     ev.response_elements = Some(map.next_value::<&'de RawValue>()?);
+                    continue;
+                }
+                "resources" => {
+                    ev.resources = Some(map.next_value::<&'de RawValue>()?);
                     continue;
                 }
                 _ => {

@@ -342,7 +342,7 @@ pub(crate) mod testing {
         for text in records {
             let ev: RawEvent<'_> = serde_json::from_str(text).expect("test record parses");
             let time = ev.event_time.as_str().and_then(parse_event_time);
-            b.push(&Row::from_event(&ev, time, "test.json"));
+            b.push(&Row::from_event(&ev, time, "test.json", false));
         }
         b.finish().expect("frame builds")
     }

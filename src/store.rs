@@ -1,0 +1,365 @@
+//! The local event store: the events frame as Parquet files, partitioned by
+//! day, so investigation queries do not re-read gzip JSON.
+//!
+//! Layout: `DIR/events/date=YYYY-MM-DD/part-<n>.parquet` (`date=unknown` for
+//! events without a usable time), zstd-compressed, in row groups, with the
+//! events frame's schema: DuckDB, pandas and polars open it as it is
+//! (`read_parquet('DIR/events/*/*.parquet')`). Each ingest adds one part per
+//! day it touches and never rewrites a file; events already in the store are
+//! not added twice. This module writes and scans the store; it does not
+//! parse logs or run queries.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::frame::{self, col};
+use crate::time::format_millis;
+
+/// Rows per Parquet row group.
+const ROW_GROUP: usize = 65_536;
+
+/// What went wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store {path}: {source}")]
+    Polars {
+        path: PathBuf,
+        #[source]
+        source: PolarsError,
+    },
+    #[error(
+        "{0} is not a ctaudit store (no events/ folder): run `ctaudit ingest --store {0}` first"
+    )]
+    Missing(PathBuf),
+}
+
+/// The columns that identify an event for de-duplication: the same set as
+/// ingest uses (see `ingest::sort_and_dedupe`).
+pub const KEY_COLUMNS: [&str; 9] = [
+    col::EVENT_ID,
+    col::EVENT_TIME,
+    col::EVENT_NAME,
+    col::EVENT_SOURCE,
+    col::IDENTITY_ARN,
+    col::ACCESS_KEY_ID,
+    col::ERROR_CODE,
+    col::SOURCE_IP,
+    col::USER_AGENT,
+];
+
+/// A 128-bit digest of a row's key columns.
+type RowKey = u128;
+
+/// A store on disk.
+pub struct Store {
+    root: PathBuf,
+    /// Keys already in the store, per day partition, loaded on first touch.
+    known: HashMap<String, HashSet<RowKey>>,
+}
+
+/// What one append did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AppendStats {
+    pub added: u64,
+    pub already_stored: u64,
+    pub files_written: u64,
+}
+
+impl Store {
+    /// Opens (creating if needed) a store for writing.
+    pub fn create(root: &Path) -> Result<Store, StoreError> {
+        let events = root.join("events");
+        fs::create_dir_all(&events).map_err(|source| StoreError::Io {
+            path: events,
+            source,
+        })?;
+        Ok(Store {
+            root: root.to_owned(),
+            known: HashMap::new(),
+        })
+    }
+
+    /// A lazy scan of every event in the store, with the events frame's schema.
+    pub fn scan(root: &Path) -> Result<LazyFrame, StoreError> {
+        let events = root.join("events");
+        if !events.is_dir() {
+            return Err(StoreError::Missing(root.to_owned()));
+        }
+        let files = part_files(&events).map_err(|source| StoreError::Io {
+            path: events.clone(),
+            source,
+        })?;
+        if files.is_empty() {
+            return Ok(frame::empty().lazy());
+        }
+        let paths: Vec<PlRefPath> = files
+            .iter()
+            .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+            .collect();
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            glob: false,
+            ..Default::default()
+        };
+        LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
+            .map_err(|source| StoreError::Polars {
+                path: events,
+                source,
+            })
+    }
+
+    /// Adds the events of `df` (events frame schema) that the store does not
+    /// hold yet, one new part file per day.
+    pub fn append(&mut self, df: &DataFrame) -> Result<AppendStats, StoreError> {
+        let mut stats = AppendStats::default();
+        let days = day_labels(df).map_err(|source| self.polars_err(source))?;
+        let keys = row_keys(df).map_err(|source| self.polars_err(source))?;
+        let mut rows_by_day: BTreeMap<&str, Vec<IdxSize>> = BTreeMap::new();
+        for (i, day) in days.iter().enumerate() {
+            rows_by_day
+                .entry(day.as_str())
+                .or_default()
+                .push(i as IdxSize);
+        }
+        for (day, rows) in rows_by_day {
+            let dir = self.root.join("events").join(format!("date={day}"));
+            let known = self.known_keys(day, &dir)?;
+            let fresh: Vec<IdxSize> = rows
+                .into_iter()
+                .filter(|&i| known.insert(keys[i as usize]))
+                .collect();
+            stats.already_stored +=
+                (days.iter().filter(|d| d.as_str() == day).count() - fresh.len()) as u64;
+            if fresh.is_empty() {
+                continue;
+            }
+            let idx = IdxCa::from_vec("idx".into(), fresh);
+            let mut part = df.take(&idx).map_err(|source| self.polars_err(source))?;
+            write_part(&dir, &mut part)?;
+            stats.added += part.height() as u64;
+            stats.files_written += 1;
+        }
+        Ok(stats)
+    }
+
+    fn polars_err(&self, source: PolarsError) -> StoreError {
+        StoreError::Polars {
+            path: self.root.clone(),
+            source,
+        }
+    }
+
+    /// The keys of one day partition, read from its files the first time.
+    fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut HashSet<RowKey>, StoreError> {
+        if !self.known.contains_key(day) {
+            let mut set = HashSet::new();
+            if dir.is_dir() {
+                let files = part_files(dir).map_err(|source| StoreError::Io {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+                for file in files {
+                    let df = read_key_columns(&file)?;
+                    let keys = row_keys(&df)
+                        .map_err(|source| StoreError::Polars { path: file, source })?;
+                    set.extend(keys);
+                }
+            }
+            self.known.insert(day.to_string(), set);
+        }
+        Ok(self.known.get_mut(day).expect("inserted above"))
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of each row's time, or `unknown`.
+fn day_labels(df: &DataFrame) -> PolarsResult<Vec<String>> {
+    let times = df
+        .column(col::EVENT_TIME)?
+        .as_materialized_series()
+        .to_physical_repr();
+    Ok(times
+        .i64()?
+        .iter()
+        .map(|t| {
+            t.map_or_else(
+                || "unknown".to_string(),
+                |t| format_millis(t)[..10].to_string(),
+            )
+        })
+        .collect())
+}
+
+/// The digest of each row's [`KEY_COLUMNS`].
+fn row_keys(df: &DataFrame) -> PolarsResult<Vec<RowKey>> {
+    let times = df
+        .column(col::EVENT_TIME)?
+        .as_materialized_series()
+        .to_physical_repr();
+    let times = times.i64()?;
+    let strs = KEY_COLUMNS
+        .iter()
+        .filter(|c| **c != col::EVENT_TIME)
+        .map(|c| df.column(c)?.str())
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok((0..df.height())
+        .map(|i| {
+            let (mut a, mut b) = (0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142u64);
+            let mut feed = |bytes: &[u8]| {
+                for &byte in bytes {
+                    a = (a ^ byte as u64).wrapping_mul(0x100_0000_01b3);
+                    b = (b ^ byte as u64)
+                        .wrapping_mul(0x100_0000_01b3)
+                        .rotate_left(5);
+                }
+            };
+            feed(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
+            for c in &strs {
+                match c.get(i) {
+                    Some(s) => feed(s.as_bytes()),
+                    None => feed(&[0xfe]),
+                }
+                feed(&[0]);
+            }
+            ((a as u128) << 64) | b as u128
+        })
+        .collect())
+}
+
+fn read_key_columns(file: &Path) -> Result<DataFrame, StoreError> {
+    let f = File::open(file).map_err(|source| StoreError::Io {
+        path: file.to_owned(),
+        source,
+    })?;
+    ParquetReader::new(f)
+        .with_columns(Some(KEY_COLUMNS.iter().map(|c| c.to_string()).collect()))
+        .finish()
+        .map_err(|source| StoreError::Polars {
+            path: file.to_owned(),
+            source,
+        })
+}
+
+/// Writes a new part file into `dir`, atomically (temporary name, then rename).
+fn write_part(dir: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::Io { path, source }
+    };
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let n = part_files(dir).map_err(io(dir))?.len();
+    let name = (n..)
+        .map(|i| dir.join(format!("part-{i:05}.parquet")))
+        .find(|p| !p.exists())
+        .expect("a free name");
+    let tmp = name.with_extension("parquet.tmp");
+    let file = File::create(&tmp).map_err(io(&tmp))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_row_group_size(Some(ROW_GROUP))
+        .finish(df)
+        .map_err(|source| StoreError::Polars {
+            path: tmp.clone(),
+            source,
+        })?;
+    fs::rename(&tmp, &name).map_err(io(&name))
+}
+
+/// The `.parquet` files under `dir` (recursively), sorted.
+fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(part_files(&path)?);
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{FrameBuilder, Row};
+    use crate::ingest::record::RawEvent;
+    use crate::time::parse_event_time;
+
+    fn frame(records: &[&str]) -> DataFrame {
+        let mut b = FrameBuilder::default();
+        for text in records {
+            let ev: RawEvent<'_> = serde_json::from_str(text).unwrap();
+            let time = ev.event_time.as_str().and_then(parse_event_time);
+            b.push(&Row::from_event(&ev, time, "t.json", true));
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn appends_by_day_without_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = r#"{"eventID":"a","eventTime":"2026-11-16T10:00:00Z","eventName":"X"}"#;
+        let b = r#"{"eventID":"b","eventTime":"2026-11-17T10:00:00Z","eventName":"X","responseElements":{"credentials":{"sessionToken":"S"}}}"#;
+        let c = r#"{"eventID":"c","eventTime":"bad","eventName":"X"}"#;
+        let mut store = Store::create(dir.path()).unwrap();
+        let s = store.append(&frame(&[a, b, c])).unwrap();
+        assert_eq!(
+            s,
+            AppendStats {
+                added: 3,
+                already_stored: 0,
+                files_written: 3
+            }
+        );
+        // Again, with one new event: only it is added, in a new part.
+        let d = r#"{"eventID":"d","eventTime":"2026-11-16T11:00:00Z","eventName":"X"}"#;
+        let mut store = Store::create(dir.path()).unwrap();
+        let s = store.append(&frame(&[a, b, c, d])).unwrap();
+        assert_eq!(
+            s,
+            AppendStats {
+                added: 1,
+                already_stored: 3,
+                files_written: 1
+            }
+        );
+        let all = Store::scan(dir.path()).unwrap().collect().unwrap();
+        assert_eq!(all.height(), 4);
+        assert_eq!(all.schema().as_ref(), &frame::schema());
+        assert!(
+            dir.path()
+                .join("events/date=2026-11-16/part-00001.parquet")
+                .exists()
+        );
+        assert!(
+            dir.path()
+                .join("events/date=unknown/part-00000.parquet")
+                .exists()
+        );
+        let resp = all.column(col::RESPONSE_ELEMENTS).unwrap().str().unwrap();
+        assert!(resp.iter().flatten().all(|r| !r.contains("\"S\"")));
+    }
+
+    #[test]
+    fn scanning_a_missing_store_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Store::scan(&dir.path().join("nope"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("run `ctaudit ingest --store"), "{e}");
+    }
+}

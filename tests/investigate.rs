@@ -1,0 +1,402 @@
+//! Investigation end to end: `ingest` into a store, `query` (from the store
+//! and straight from logs), and `trace` following sessions to what they did.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+use common::{ctaudit, json, path_str};
+use serde_json::Value;
+
+/// Every record of the sample trail, read independently of ctaudit.
+fn sample_records() -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![common::root().join("sample-logs/AWSLogs")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().contains("/CloudTrail/") {
+                let mut text = String::new();
+                flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+                    .read_to_string(&mut text)
+                    .unwrap();
+                let v: Value = serde_json::from_str(&text).unwrap();
+                out.extend(v["Records"].as_array().unwrap().iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+fn ingest(store: &Path) -> common::Run {
+    ctaudit(&[
+        "ingest",
+        "--logs",
+        "sample-logs",
+        "--store",
+        path_str(store),
+    ])
+}
+
+fn ids(run: &common::Run) -> BTreeSet<String> {
+    json(run)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn ingest_is_idempotent_and_keeps_every_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ingest(dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("199 events added, 0 already stored"),
+        "{}",
+        run.stdout
+    );
+    let again = ingest(dir.path());
+    assert!(
+        again.stdout.contains("0 events added, 199 already stored"),
+        "{}",
+        again.stdout
+    );
+    // Partitioned by day, as Parquet.
+    assert!(dir.path().join("events/date=2026-11-16").is_dir());
+    let q = ctaudit(&[
+        "query",
+        "--store",
+        path_str(dir.path()),
+        "SELECT COUNT(*) AS n FROM events",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&q)[0]["n"], 199, "{}", q.stderr);
+}
+
+#[test]
+fn the_store_holds_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    ingest(dir.path());
+    let q = ctaudit(&[
+        "query",
+        "--store",
+        path_str(dir.path()),
+        "SELECT response_elements FROM events WHERE response_elements IS NOT NULL",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(q.code, 0, "{}", q.stderr);
+    assert!(q.stdout.contains("REDACTED"));
+    assert!(
+        !q.stdout.contains("IQoJb3JpZ2lu") && !q.stdout.contains("SECRET"),
+        "{}",
+        q.stdout
+    );
+    // The raw Parquet bytes do not carry them either.
+    for day in std::fs::read_dir(dir.path().join("events")).unwrap() {
+        for part in std::fs::read_dir(day.unwrap().path()).unwrap() {
+            let bytes = std::fs::read(part.unwrap().path()).unwrap();
+            assert!(!bytes.windows(12).any(|w| w == b"IQoJb3JpZ2lu"));
+        }
+    }
+}
+
+#[test]
+fn every_named_query_answers_the_same_from_the_store_and_from_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    ingest(dir.path());
+    let list = ctaudit(&["query", "--list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let names: Vec<&str> = list
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    assert!(
+        list.stdout.contains("    Athena:"),
+        "every header says whether Athena runs it"
+    );
+    for name in names {
+        let params = [
+            "--param",
+            "since=2026-11-19 00:00:00",
+            "--param",
+            "repo=acme/api",
+            "--param",
+            "prefix=20.",
+        ];
+        let mut from_store = vec![
+            "query",
+            "--store",
+            path_str(dir.path()),
+            name,
+            "--format",
+            "csv",
+        ];
+        from_store.extend(params);
+        let mut from_logs = vec!["query", "--logs", "sample-logs", name, "--format", "csv"];
+        from_logs.extend(params);
+        let a = ctaudit(&from_store);
+        let b = ctaudit(&from_logs);
+        assert_eq!(a.code, 0, "{name}: {}", a.stderr);
+        assert_eq!(b.code, 0, "{name}: {}", b.stderr);
+        assert!(
+            a.stdout.lines().count() > 1,
+            "{name} returns rows on the sample:\n{}",
+            a.stdout
+        );
+        assert_eq!(a.stdout, b.stdout, "{name}");
+    }
+}
+
+#[test]
+fn trace_repo_lists_exactly_the_calls_made_with_its_credentials() {
+    // The oracle: keys issued to acme/api's subjects, from the raw records.
+    let records = sample_records();
+    let keys: BTreeSet<&str> = records
+        .iter()
+        .filter(|r| {
+            r["eventName"] == "AssumeRoleWithWebIdentity"
+                && r["errorCode"].is_null()
+                && r["responseElements"]["subjectFromWebIdentityToken"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("repo:acme/api:"))
+        })
+        .map(|r| {
+            r["responseElements"]["credentials"]["accessKeyId"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    let expected: BTreeSet<String> = records
+        .iter()
+        .filter(|r| {
+            let used = r["userIdentity"]["accessKeyId"]
+                .as_str()
+                .is_some_and(|k| keys.contains(k));
+            let issued = r["responseElements"]["credentials"]["accessKeyId"]
+                .as_str()
+                .is_some_and(|k| keys.contains(k));
+            used || issued
+        })
+        .map(|r| r["eventID"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        expected.len() > keys.len(),
+        "the sample has calls made with acme/api's sessions"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    ingest(dir.path());
+    for source in [
+        vec!["--store", path_str(dir.path())],
+        vec!["--logs", "sample-logs"],
+    ] {
+        let mut args = vec!["trace", "--repo", "acme/api", "--format", "json"];
+        args.extend(&source);
+        let run = ctaudit(&args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(ids(&run), expected, "{source:?}");
+        // Oldest first.
+        let rows = json(&run);
+        let times: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["event_time"].as_str().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["via_repository"] == "acme/api")
+        );
+    }
+}
+
+#[test]
+fn trace_by_key_and_by_event() {
+    let root = ctaudit(&[
+        "trace",
+        "--logs",
+        "sample-logs",
+        "--access-key",
+        "AKIA88491B7D8BEB7D8B",
+        "--format",
+        "json",
+    ]);
+    let rows = json(&root);
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["event_name"], "ListUsers");
+
+    // A follow-up call leads to its whole session.
+    let records = sample_records();
+    let follow_up = records
+        .iter()
+        .find(|r| r["eventName"] == "UpdateFunctionCode20150331v2")
+        .expect("the sample has deploy steps");
+    let key = follow_up["userIdentity"]["accessKeyId"].as_str().unwrap();
+    let run = ctaudit(&[
+        "trace",
+        "--logs",
+        "sample-logs",
+        "--event-id",
+        follow_up["eventID"].as_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let rows = json(&run);
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "AssumeRoleWithWebIdentity",
+            "GetCallerIdentity",
+            "PutObject",
+            "UpdateFunctionCode20150331v2"
+        ]
+    );
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["access_key_id"] == key)
+    );
+
+    let none = ctaudit(&["trace", "--logs", "sample-logs", "--repo", "nobody/nothing"]);
+    assert_eq!(none.code, 0);
+    assert!(none.stderr.contains("no session or key matches"));
+}
+
+/// Two repositories' sessions on one role, at the same moment, with their
+/// calls interleaved; and the same repository on another role.
+#[test]
+fn overlapping_sessions_on_a_shared_role_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let role = "arn:aws:iam::1:role/shared";
+    let assume = |id: &str, t: &str, repo: &str, key: &str, role: &str| {
+        format!(
+            r#"{{"eventID":"{id}","eventTime":"{t}","eventName":"AssumeRoleWithWebIdentity","eventSource":"sts.amazonaws.com",
+            "userIdentity":{{"type":"WebIdentityUser","userName":"repo:{repo}:ref:refs/heads/main"}},
+            "requestParameters":{{"roleArn":"{role}"}},
+            "responseElements":{{"credentials":{{"accessKeyId":"{key}","sessionToken":"T"}},
+            "subjectFromWebIdentityToken":"repo:{repo}:ref:refs/heads/main","audience":"sts.amazonaws.com"}}}}"#
+        )
+    };
+    let call = |id: &str, t: &str, key: &str| {
+        format!(
+            r#"{{"eventID":"{id}","eventTime":"{t}","eventName":"PutObject","eventSource":"s3.amazonaws.com",
+            "userIdentity":{{"type":"AssumedRole","accessKeyId":"{key}","sessionContext":{{"sessionIssuer":{{"arn":"{role}"}}}}}}}}"#
+        )
+    };
+    let lines = [
+        assume("a0", "2026-11-16T10:00:00Z", "acme/api", "ASIAAAA", role),
+        assume("b0", "2026-11-16T10:00:00Z", "acme/web", "ASIABBB", role),
+        call("a1", "2026-11-16T10:00:01Z", "ASIAAAA"),
+        call("b1", "2026-11-16T10:00:01Z", "ASIABBB"),
+        call("a2", "2026-11-16T10:00:02Z", "ASIAAAA"),
+        call("b2", "2026-11-16T10:00:03Z", "ASIABBB"),
+        assume(
+            "c0",
+            "2026-11-16T10:00:04Z",
+            "acme/api",
+            "ASIACCC",
+            "arn:aws:iam::1:role/other",
+        ),
+        call("c1", "2026-11-16T10:00:05Z", "ASIACCC"),
+        call("x1", "2026-11-16T10:00:05Z", "ASIAUNKNOWN"),
+    ];
+    let file = dir.path().join("trail.jsonl");
+    std::fs::write(
+        &file,
+        lines
+            .iter()
+            .map(|l| l.replace('\n', " "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["trace", "--logs", path_str(&file), "--format", "json"];
+        all.extend(args);
+        ids(&ctaudit(&all))
+    };
+    let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        run(&["--repo", "acme/api"]),
+        set(&["a0", "a1", "a2", "c0", "c1"])
+    );
+    assert_eq!(run(&["--repo", "acme/web"]), set(&["b0", "b1", "b2"]));
+    assert_eq!(
+        run(&["--role", role]),
+        set(&["a0", "a1", "a2", "b0", "b1", "b2"])
+    );
+    assert_eq!(
+        run(&["--subject", "repo:acme/*:ref:refs/heads/main"]).len(),
+        8
+    );
+    assert_eq!(
+        run(&["--subject", "repo:acme/w*"]),
+        set(&["b0", "b1", "b2"])
+    );
+
+    // The attribution columns are there for queries too.
+    let q = ctaudit(&[
+        "query",
+        "--logs",
+        path_str(&file),
+        "SELECT event_id, via_repository FROM events WHERE event_name = 'PutObject' ORDER BY event_id",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        q.stdout,
+        "event_id,via_repository\na1,acme/api\na2,acme/api\nb1,acme/web\nb2,acme/web\nc1,acme/api\nx1,\n"
+    );
+}
+
+#[test]
+fn duckdb_opens_the_store_as_it_is() {
+    let has_duckdb = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_duckdb {
+        eprintln!(
+            "SKIPPED duckdb_opens_the_store_as_it_is: python3 with duckdb is not installed (.ci/run installs it)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    ingest(dir.path());
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            &format!(
+                "import duckdb; print(duckdb.execute(\"SELECT count(*), count(DISTINCT event_id) FROM read_parquet('{}/events/*/*.parquet')\").fetchone())",
+                dir.path().display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "(199, 199)",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
