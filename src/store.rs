@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::frame::{self, col};
-use crate::time::format_millis;
+use crate::ingest::RowFilter;
+use crate::ingest::summary::{InputSummary, SkipRecord};
+use crate::time::{Window, format_millis};
 
 /// Rows per Parquet row group.
 const ROW_GROUP: usize = 65_536;
@@ -118,6 +120,63 @@ impl Store {
                 path: events,
                 source,
             })
+    }
+
+    /// The events a set of reports needs, read from the store, and the
+    /// account of what was read: every stored event counts as read; those
+    /// outside the window or not needed are counted as skipped.
+    pub fn load(
+        root: &Path,
+        window: &Window,
+        filter: &RowFilter,
+    ) -> Result<(DataFrame, InputSummary), StoreError> {
+        let err = |source| StoreError::Polars {
+            path: root.to_owned(),
+            source,
+        };
+        let all = Store::scan(root)?;
+        let count = |lf: LazyFrame| -> Result<u64, StoreError> {
+            let df = lf.select([len().alias("n")]).collect().map_err(err)?;
+            Ok(df
+                .column("n")
+                .map_err(err)?
+                .get(0)
+                .map_err(err)?
+                .extract::<u64>()
+                .unwrap_or(0))
+        };
+        let t = col(col::EVENT_TIME).cast(DataType::Int64);
+        let mut in_window = all.clone();
+        if let Some(s) = window.since {
+            in_window = in_window.filter(t.clone().gt_eq(lit(s)).or(t.clone().is_null()));
+        }
+        if let Some(u) = window.until {
+            in_window = in_window.filter(t.clone().lt(lit(u)).or(t.is_null()));
+        }
+        let mut needed = in_window.clone();
+        if !filter.all {
+            let mut keep = lit(false);
+            if filter.web_identity {
+                keep = keep.or(col(col::EVENT_NAME).eq(lit(crate::ingest::WEB_IDENTITY)));
+            }
+            if filter.long_lived_keys {
+                keep = keep.or(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA")));
+            }
+            needed = needed.filter(keep);
+        }
+        let (read, windowed) = (count(all)?, count(in_window)?);
+        let frame = needed.collect().map_err(err)?;
+        let mut summary = InputSummary {
+            files_read: part_files(&root.join("events")).map_or(0, |f| f.len() as u64),
+            events_read: read,
+            events_kept: frame.height() as u64,
+            ..Default::default()
+        };
+        summary.skip_records(SkipRecord::OutsideWindow, read - windowed);
+        summary.skip_records(SkipRecord::NotNeeded, windowed - frame.height() as u64);
+        let times = frame.column(col::EVENT_TIME).map_err(err)?;
+        summary.events_without_time = times.null_count() as u64;
+        Ok((frame, summary))
     }
 
     /// Adds the events of `df` (events frame schema) that the store does not

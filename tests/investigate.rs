@@ -81,6 +81,61 @@ fn ingest_is_idempotent_and_keeps_every_event() {
 }
 
 #[test]
+fn reports_read_the_store_like_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    ingest(dir.path());
+    let policy = "sample-logs/policy.toml";
+    let from_logs = ctaudit(&[
+        "report",
+        "--logs",
+        "sample-logs",
+        "--policy",
+        policy,
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    let from_store = ctaudit(&[
+        "report",
+        "--store",
+        path_str(dir.path()),
+        "--policy",
+        policy,
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    assert_eq!(from_store.code, 1, "{}", from_store.stderr);
+    // The same findings; only the source file column differs in kind (none here).
+    assert_eq!(from_store.stdout, from_logs.stdout);
+    let v = json(&ctaudit(&[
+        "report",
+        "--store",
+        path_str(dir.path()),
+        "--format",
+        "json",
+        "--since",
+        "2026-11-20",
+        "--until",
+        "2026-11-20",
+    ]));
+    assert_eq!(v["input"]["events_read"], 199);
+    let skipped = v["input"]["events_skipped"].as_object().unwrap();
+    let kept = v["input"]["events_kept"].as_u64().unwrap();
+    assert_eq!(
+        kept + skipped.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
+        199
+    );
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["event_time"].as_str().unwrap().starts_with("2026-11-20"))
+    );
+}
+
+#[test]
 fn the_store_holds_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
     ingest(dir.path());

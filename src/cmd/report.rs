@@ -12,6 +12,7 @@ use crate::ingest::{self, IngestOptions};
 use crate::output::{self, Format, RunOutput};
 use crate::policy::Policy;
 use crate::reports::{self, REPORTS, Report};
+use crate::store::Store;
 use crate::time::{Bound, Millis, Window, now_millis, parse_bound, parse_event_time};
 
 #[derive(Debug, clap::Args)]
@@ -19,8 +20,12 @@ pub struct Args {
     /// CloudTrail log files or directories (walked recursively): `.json` or
     /// gzip, as `{"Records":[…]}`, a JSON array, JSON lines, or
     /// `aws cloudtrail lookup-events` output.
-    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "store", conflicts_with = "store")]
     pub logs: Vec<PathBuf>,
+
+    /// Read events from this store (made by `ctaudit ingest`) instead of logs.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 
     /// The policy file (TOML): allowed subjects per role, business hours,
     /// IAM users allowed to keep keys.
@@ -109,7 +114,13 @@ pub fn run(
         filter: reports::row_filter(&selected),
         payloads: false,
     };
-    let ingested = ingest::ingest_paths(&args.logs, &opts).context("building the events frame")?;
+    let ingested = match &args.store {
+        Some(dir) => {
+            let (frame, summary) = Store::load(dir, &opts.window, &opts.filter)?;
+            ingest::Ingested { frame, summary }
+        }
+        None => ingest::ingest_paths(&args.logs, &opts).context("building the events frame")?,
+    };
     for failure in &ingested.summary.files_failed {
         writeln!(stderr, "ctaudit: {failure}")?;
     }
