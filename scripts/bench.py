@@ -115,7 +115,7 @@ def main():
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", default="/tmp/ctaudit-bench")
-    ap.add_argument("--skip", default="", help="comma-separated tools to skip (jq,duckdb,zcat)")
+    ap.add_argument("--skip", default="", help="comma-separated tools to skip (jq,duckdb,zcat,ingest)")
     ap.add_argument("--binary", help="an existing ctaudit binary to time instead of building one")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
@@ -158,6 +158,17 @@ def main():
     # `failures` holds only failed calls; the successes are the rest of the web-identity calls kept.
     ok = wi == Counter({k: n for k, n in exp_wi.items() if k}) and akia == exp_akia
     rows.append(("ctaudit report (4 reports)", wall, rss, ok))
+
+    if "ingest" not in skip:
+        store = os.path.join(a.dir, f"store-{a.events}")
+        w, r, out = best(f"rm -rf {store} && {ctaudit} ingest --logs {trail} --store {store}", files, a.runs)
+        rows.append(("ctaudit ingest (into the store)", w, r, f"{a.events} events added" in out))
+        for label, query in [
+            ("ctaudit query: count by event name", "SELECT event_name, COUNT(*) AS n FROM events GROUP BY event_name"),
+            ("ctaudit query: calls-per-session", "calls-per-session"),
+        ]:
+            w, r, _ = best(f"{ctaudit} query --store {store} '{query}' --queries-dir {ROOT}/queries --format csv > /dev/null", [], a.runs)
+            rows.append((label, w, r, None))
 
     for name, cmd in [
         ("libdeflate-gunzip, 1 process", f"xargs -a {listing} -n 500 libdeflate-gunzip -c > /dev/null"),

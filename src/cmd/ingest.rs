@@ -31,7 +31,7 @@ pub struct Args {
 
     /// Files parsed per batch: bounds memory (each batch is written out
     /// before the next is read).
-    #[arg(long, value_name = "N", default_value_t = 512, hide = true)]
+    #[arg(long, value_name = "N", default_value_t = 128, hide = true)]
     pub batch_files: usize,
 }
 
