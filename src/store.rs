@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::frame::{self, col};
+use crate::frame::{self, Fnv, col};
 use crate::ingest::RowFilter;
 use crate::ingest::summary::{InputSummary, SkipRecord};
 use crate::time::{Window, format_millis};
@@ -145,14 +145,7 @@ impl Store {
                 .extract::<u64>()
                 .unwrap_or(0))
         };
-        let t = col(col::EVENT_TIME).cast(DataType::Int64);
-        let mut in_window = all.clone();
-        if let Some(s) = window.since {
-            in_window = in_window.filter(t.clone().gt_eq(lit(s)).or(t.clone().is_null()));
-        }
-        if let Some(u) = window.until {
-            in_window = in_window.filter(t.clone().lt(lit(u)).or(t.is_null()));
-        }
+        let in_window = within(all.clone(), window);
         let mut needed = in_window.clone();
         if !filter.all {
             let mut keep = lit(false);
@@ -242,6 +235,22 @@ impl Store {
     }
 }
 
+/// The events inside `window`, and those without a usable time (kept, as
+/// ingest keeps them: they cannot be placed outside it).
+///
+/// Expects the events frame's schema.
+pub fn within(events: LazyFrame, window: &Window) -> LazyFrame {
+    let t = col(col::EVENT_TIME).cast(DataType::Int64);
+    let mut lf = events;
+    if let Some(s) = window.since {
+        lf = lf.filter(t.clone().gt_eq(lit(s)).or(t.clone().is_null()));
+    }
+    if let Some(u) = window.until {
+        lf = lf.filter(t.clone().lt(lit(u)).or(t.is_null()));
+    }
+    lf
+}
+
 /// `YYYY-MM-DD` (UTC) of each row's time, or `unknown`.
 fn day_labels(df: &DataFrame) -> PolarsResult<Vec<String>> {
     let times = df
@@ -274,24 +283,16 @@ fn row_keys(df: &DataFrame) -> PolarsResult<Vec<RowKey>> {
         .collect::<PolarsResult<Vec<_>>>()?;
     Ok((0..df.height())
         .map(|i| {
-            let (mut a, mut b) = (0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142u64);
-            let mut feed = |bytes: &[u8]| {
-                for &byte in bytes {
-                    a = (a ^ byte as u64).wrapping_mul(0x100_0000_01b3);
-                    b = (b ^ byte as u64)
-                        .wrapping_mul(0x100_0000_01b3)
-                        .rotate_left(5);
-                }
-            };
-            feed(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
+            let mut h = Fnv::default();
+            h.write(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
             for c in &strs {
                 match c.get(i) {
-                    Some(s) => feed(s.as_bytes()),
-                    None => feed(&[0xfe]),
+                    Some(s) => h.write(s.as_bytes()),
+                    None => h.write(&[0xfe]),
                 }
-                feed(&[0]);
+                h.write(&[0]);
             }
-            ((a as u128) << 64) | b as u128
+            h.finish()
         })
         .collect())
 }

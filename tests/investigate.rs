@@ -455,3 +455,20 @@ fn duckdb_opens_the_store_as_it_is() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Regression: `query --store` with a window dropped events without a usable
+/// time, while `--logs` (and `report --store`) kept them.
+#[test]
+fn a_window_keeps_untimed_events_from_the_store_as_from_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = "tests/fixtures/second_trail";
+    let run = ctaudit(&["ingest", "--logs", trail, "--store", path_str(dir.path())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sql = "SELECT COUNT(*) AS n FROM events WHERE event_time IS NULL";
+    for source in [vec!["--store", path_str(dir.path())], vec!["--logs", trail]] {
+        let mut args = vec!["query", sql, "--since", "2026-11-01", "--format", "json"];
+        args.extend(&source);
+        let q = ctaudit(&args);
+        assert_eq!(json(&q)[0]["n"], 2, "{source:?}: {}", q.stderr);
+    }
+}

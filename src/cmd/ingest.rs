@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::summary::InputSummary;
 use crate::ingest::{self, IngestOptions};
 use crate::store::{AppendStats, Store};
-use crate::time::{Bound, Window, now_millis, parse_bound};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,13 +21,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
 
-    /// Only events at or after this time (RFC 3339, a date, or 7d, 24h…).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only events before this time (a date includes that whole day).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Files parsed per batch: bounds memory (each batch is written out
     /// before the next is read).
@@ -40,21 +35,7 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let now = now_millis();
-    let window = Window {
-        since: args
-            .since
-            .as_deref()
-            .map(|t| parse_bound(t, Bound::Since, now))
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        until: args
-            .until
-            .as_deref()
-            .map(|t| parse_bound(t, Bound::Until, now))
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-    };
+    let window = args.window.window()?;
     let opts = IngestOptions::everything(window);
     let mut store = Store::create(&args.store)?;
     let mut summary = InputSummary::default();

@@ -6,3 +6,4 @@ pub mod query;
 pub mod report;
 pub mod source;
 pub mod trace;
+pub mod window;

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::builder::PossibleValuesParser;
 
+use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, IngestOptions};
 use crate::output::{self, Format, RunOutput};
 use crate::policy::Policy;
 use crate::reports::{self, REPORTS, Report};
 use crate::store::Store;
-use crate::time::{Bound, Millis, Window, now_millis, parse_bound, parse_event_time};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,14 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
-    /// Only events at or after this time: RFC 3339, a date (UTC), or a
-    /// duration before now (90m, 24h, 7d, 2w).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only events before this time (a date includes that whole day).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Run only this report (repeatable). Default: all.
     #[arg(long = "report", value_name = "NAME", value_parser = report_names())]
@@ -56,10 +50,6 @@ pub struct Args {
     /// Print nothing on standard error but errors.
     #[arg(long, short)]
     pub quiet: bool,
-
-    /// The time relative windows count back from (for reproducible runs).
-    #[arg(long, value_name = "TIME", hide = true)]
-    pub now: Option<String>,
 }
 
 fn report_names() -> PossibleValuesParser {
@@ -67,28 +57,6 @@ fn report_names() -> PossibleValuesParser {
 }
 
 impl Args {
-    /// The `--since`/`--until` window.
-    fn window(&self) -> anyhow::Result<Window> {
-        let now: Millis = match &self.now {
-            Some(t) => parse_event_time(t)
-                .with_context(|| format!("--now `{t}` is not an RFC 3339 time"))?,
-            None => now_millis(),
-        };
-        let bound = |v: &Option<String>, b: Bound, flag: &str| -> anyhow::Result<Option<Millis>> {
-            v.as_deref()
-                .map(|t| parse_bound(t, b, now).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
-                .transpose()
-        };
-        let window = Window {
-            since: bound(&self.since, Bound::Since, "--since")?,
-            until: bound(&self.until, Bound::Until, "--until")?,
-        };
-        if let (Some(s), Some(u)) = (window.since, window.until) {
-            anyhow::ensure!(s < u, "--since must be earlier than --until");
-        }
-        Ok(window)
-    }
-
     fn selected(&self) -> Vec<&'static dyn Report> {
         if self.reports.is_empty() {
             return REPORTS.to_vec();
@@ -106,7 +74,7 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let window = args.window()?;
+    let window = args.window.window()?;
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
     let selected = args.selected();
     let opts = IngestOptions {

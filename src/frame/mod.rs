@@ -414,12 +414,12 @@ fn derived_event_id(ev: &RawEvent<'_>) -> String {
         h.write_json_compact(raw.get().as_bytes());
         h.write(&[0xfd]);
     }
-    format!("derived-{:016x}{:016x}", h.a, h.b)
+    format!("derived-{:032x}", h.finish())
 }
 
 /// Two FNV-1a hashes with different offsets: 128 bits, stable across
 /// versions and platforms (unlike `std`'s hasher).
-struct Fnv {
+pub(crate) struct Fnv {
     a: u64,
     b: u64,
 }
@@ -434,7 +434,12 @@ impl Default for Fnv {
 }
 
 impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
+    /// The 128-bit digest.
+    pub(crate) fn finish(&self) -> u128 {
+        ((self.a as u128) << 64) | self.b as u128
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.a = (self.a ^ byte as u64).wrapping_mul(0x100_0000_01b3);
             self.b = (self.b ^ byte as u64)
