@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::frame::{self, Fnv, col};
+use crate::frame::{self, col};
 use crate::ingest::RowFilter;
 use crate::ingest::summary::{InputSummary, SkipRecord};
 use crate::time::{Window, format_millis};
@@ -44,21 +44,7 @@ pub enum StoreError {
     Missing(PathBuf),
 }
 
-/// The columns that identify an event for de-duplication: the same set as
-/// ingest uses (see `ingest::sort_and_dedupe`).
-pub const KEY_COLUMNS: [&str; 9] = [
-    col::EVENT_ID,
-    col::EVENT_TIME,
-    col::EVENT_NAME,
-    col::EVENT_SOURCE,
-    col::IDENTITY_ARN,
-    col::ACCESS_KEY_ID,
-    col::ERROR_CODE,
-    col::SOURCE_IP,
-    col::USER_AGENT,
-];
-
-/// A 128-bit digest of a row's key columns.
+/// A digest of a row's identifying columns ([`frame::event_keys`]).
 type RowKey = u128;
 
 /// A store on disk.
@@ -177,7 +163,7 @@ impl Store {
     pub fn append(&mut self, df: &DataFrame) -> Result<AppendStats, StoreError> {
         let mut stats = AppendStats::default();
         let days = day_labels(df).map_err(|source| self.polars_err(source))?;
-        let keys = row_keys(df).map_err(|source| self.polars_err(source))?;
+        let keys = frame::event_keys(df).map_err(|source| self.polars_err(source))?;
         let mut rows_by_day: BTreeMap<&str, Vec<IdxSize>> = BTreeMap::new();
         for (i, day) in days.iter().enumerate() {
             rows_by_day
@@ -224,7 +210,7 @@ impl Store {
                 })?;
                 for file in files {
                     let df = read_key_columns(&file)?;
-                    let keys = row_keys(&df)
+                    let keys = frame::event_keys(&df)
                         .map_err(|source| StoreError::Polars { path: file, source })?;
                     set.extend(keys);
                 }
@@ -269,41 +255,18 @@ fn day_labels(df: &DataFrame) -> PolarsResult<Vec<String>> {
         .collect())
 }
 
-/// The digest of each row's [`KEY_COLUMNS`].
-fn row_keys(df: &DataFrame) -> PolarsResult<Vec<RowKey>> {
-    let times = df
-        .column(col::EVENT_TIME)?
-        .as_materialized_series()
-        .to_physical_repr();
-    let times = times.i64()?;
-    let strs = KEY_COLUMNS
-        .iter()
-        .filter(|c| **c != col::EVENT_TIME)
-        .map(|c| df.column(c)?.str())
-        .collect::<PolarsResult<Vec<_>>>()?;
-    Ok((0..df.height())
-        .map(|i| {
-            let mut h = Fnv::default();
-            h.write(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
-            for c in &strs {
-                match c.get(i) {
-                    Some(s) => h.write(s.as_bytes()),
-                    None => h.write(&[0xfe]),
-                }
-                h.write(&[0]);
-            }
-            h.finish()
-        })
-        .collect())
-}
-
 fn read_key_columns(file: &Path) -> Result<DataFrame, StoreError> {
     let f = File::open(file).map_err(|source| StoreError::Io {
         path: file.to_owned(),
         source,
     })?;
     ParquetReader::new(f)
-        .with_columns(Some(KEY_COLUMNS.iter().map(|c| c.to_string()).collect()))
+        .with_columns(Some(
+            frame::EVENT_KEY_COLUMNS
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+        ))
         .finish()
         .map_err(|source| StoreError::Polars {
             path: file.to_owned(),

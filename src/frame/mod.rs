@@ -417,9 +417,55 @@ fn derived_event_id(ev: &RawEvent<'_>) -> String {
     format!("derived-{:032x}", h.finish())
 }
 
+/// The columns that identify an event: two rows are the same event read
+/// twice (a trail delivered to two buckets, overlapping exports) when all of
+/// these match. Real CloudTrail ids are unique, but hand-written trails
+/// reuse ids for different events, so the id alone is not enough.
+pub const EVENT_KEY_COLUMNS: [&str; 9] = [
+    col::EVENT_ID,
+    col::EVENT_TIME,
+    col::EVENT_NAME,
+    col::EVENT_SOURCE,
+    col::IDENTITY_ARN,
+    col::ACCESS_KEY_ID,
+    col::ERROR_CODE,
+    col::SOURCE_IP,
+    col::USER_AGENT,
+];
+
+/// A 128-bit digest of each row's [`EVENT_KEY_COLUMNS`].
+///
+/// Expects those columns with the events frame's types.
+pub fn event_keys(df: &DataFrame) -> PolarsResult<Vec<u128>> {
+    let times = df
+        .column(col::EVENT_TIME)?
+        .as_materialized_series()
+        .to_physical_repr();
+    let times = times.i64()?;
+    let strs = EVENT_KEY_COLUMNS
+        .iter()
+        .filter(|c| **c != col::EVENT_TIME)
+        .map(|c| df.column(c)?.str())
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok((0..df.height())
+        .map(|i| {
+            let mut h = Fnv::default();
+            h.write(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
+            for c in &strs {
+                match c.get(i) {
+                    Some(s) => h.write(s.as_bytes()),
+                    None => h.write(&[0xfe]),
+                }
+                h.write(&[0]);
+            }
+            h.finish()
+        })
+        .collect())
+}
+
 /// Two FNV-1a hashes with different offsets: 128 bits, stable across
 /// versions and platforms (unlike `std`'s hasher).
-pub(crate) struct Fnv {
+struct Fnv {
     a: u64,
     b: u64,
 }
@@ -435,11 +481,11 @@ impl Default for Fnv {
 
 impl Fnv {
     /// The 128-bit digest.
-    pub(crate) fn finish(&self) -> u128 {
+    fn finish(&self) -> u128 {
         ((self.a as u128) << 64) | self.b as u128
     }
 
-    pub(crate) fn write(&mut self, bytes: &[u8]) {
+    fn write(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.a = (self.a ^ byte as u64).wrapping_mul(0x100_0000_01b3);
             self.b = (self.b ^ byte as u64)

@@ -296,12 +296,9 @@ impl EventSink for Sink<'_, '_> {
 }
 
 /// Sorts the frame by time (events without a time last), then event id and
-/// source file, and drops repeated events: the same event read twice (a
-/// trail delivered to two buckets, overlapping exports). Real CloudTrail ids
-/// are unique, but hand-written trails reuse ids for different events, so
-/// an event is a repeat only when its id, time, name, source, identity,
-/// key, error, source IP and user agent all match. Returns the frame and
-/// how many rows were dropped.
+/// source file, and drops events read twice ([`frame::EVENT_KEY_COLUMNS`]
+/// says what makes two rows the same event). Returns the frame and how many
+/// rows were dropped.
 pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
     let df = df.sort(
         [col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE],
@@ -309,32 +306,9 @@ pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
             .with_nulls_last(true)
             .with_maintain_order(true),
     )?;
-    const KEY: [&str; 8] = [
-        col::EVENT_ID,
-        col::EVENT_NAME,
-        col::EVENT_SOURCE,
-        col::IDENTITY_ARN,
-        col::ACCESS_KEY_ID,
-        col::ERROR_CODE,
-        col::SOURCE_IP,
-        col::USER_AGENT,
-    ];
-    let key_cols = KEY
-        .iter()
-        .map(|c| df.column(c)?.str())
-        .collect::<PolarsResult<Vec<_>>>()?;
-    let times = df
-        .column(col::EVENT_TIME)?
-        .as_materialized_series()
-        .to_physical_repr();
-    let times = times.i64()?;
-    let mut seen = HashSet::with_capacity(df.height());
-    let mask: BooleanChunked = (0..df.height())
-        .map(|i| {
-            let key: Vec<Option<&str>> = key_cols.iter().map(|c| c.get(i)).collect();
-            seen.insert((times.get(i), key))
-        })
-        .collect();
+    let keys = frame::event_keys(&df)?;
+    let mut seen = HashSet::with_capacity(keys.len());
+    let mask: BooleanChunked = keys.into_iter().map(|k| seen.insert(k)).collect();
     let dropped = mask.iter().filter(|k| *k == Some(false)).count() as u64;
     if dropped == 0 {
         return Ok((df, 0));
