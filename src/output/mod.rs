@@ -57,8 +57,7 @@ pub fn write_frame(out: &mut dyn Write, format: Format, df: &DataFrame) -> io::R
         Format::Table => writeln!(out, "{}", table(df, false)),
         Format::Markdown => writeln!(out, "{}", table(df, true)),
         Format::Json => {
-            let rows: Vec<Value> = (0..df.height()).map(|i| row_object(df, i)).collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            serde_json::to_writer_pretty(&mut *out, &JsonRows(df))?;
             writeln!(out)
         }
         Format::Csv => {
@@ -172,52 +171,110 @@ fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::R
     Ok(())
 }
 
-/// Row `i` of `df` as a JSON object.
-fn row_object(df: &DataFrame, i: usize) -> Value {
-    let mut obj = Map::new();
-    for c in df.columns() {
-        obj.insert(
-            c.name().to_string(),
-            cell_json(&c.get(i).unwrap_or(AnyValue::Null)),
-        );
+/// The JSON document of a run. Findings are serialized row by row as they
+/// are written, never held as one JSON tree (that tree was most of the
+/// memory of a large run).
+#[derive(serde::Serialize)]
+struct JsonDoc<'a> {
+    ctaudit_version: &'static str,
+    window: JsonWindow,
+    policy: Option<&'a str>,
+    input: &'a InputSummary,
+    summary: Map<String, Value>,
+    not_run: Map<String, Value>,
+    findings: AllFindings<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonWindow {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// Every report's flagged events, in registry order, each with `report` first.
+struct AllFindings<'a>(&'a [ReportRun]);
+
+impl serde::Serialize for AllFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for r in self.0 {
+            if let Ok(f) = &r.result {
+                for i in 0..f.events.height() {
+                    seq.serialize_element(&JsonRow {
+                        df: &f.events,
+                        row: i,
+                        report: Some(r.report.id()),
+                    })?;
+                }
+            }
+        }
+        seq.end()
     }
-    Value::Object(obj)
+}
+
+/// One row of a DataFrame as a JSON object, optionally led by `report`.
+struct JsonRow<'a> {
+    df: &'a DataFrame,
+    row: usize,
+    report: Option<&'a str>,
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(id) = self.report {
+            map.serialize_entry("report", id)?;
+        }
+        for c in self.df.columns() {
+            map.serialize_entry(
+                c.name().as_str(),
+                &cell_json(&c.get(self.row).unwrap_or(AnyValue::Null)),
+            )?;
+        }
+        map.end()
+    }
+}
+
+/// The rows of a DataFrame as a JSON array, streamed.
+struct JsonRows<'a>(&'a DataFrame);
+
+impl serde::Serialize for JsonRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((0..self.0.height()).map(|row| JsonRow {
+            df: self.0,
+            row,
+            report: None,
+        }))
+    }
 }
 
 fn write_json(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
-    let mut findings = Vec::new();
     let mut summary = Map::new();
     let mut not_run = Map::new();
     for r in run.runs {
         match &r.result {
             Ok(f) => {
                 summary.insert(r.report.id().to_string(), json!(f.count()));
-                for i in 0..f.events.height() {
-                    let mut obj = Map::new();
-                    obj.insert("report".into(), json!(r.report.id()));
-                    if let Value::Object(row) = row_object(&f.events, i) {
-                        obj.extend(row);
-                    }
-                    findings.push(Value::Object(obj));
-                }
             }
             Err(reason) => {
                 not_run.insert(r.report.id().to_string(), json!(reason));
             }
         }
     }
-    let doc = json!({
-        "ctaudit_version": env!("CARGO_PKG_VERSION"),
-        "window": {
-            "since": run.window.since.map(format_millis),
-            "until": run.window.until.map(format_millis),
+    let doc = JsonDoc {
+        ctaudit_version: env!("CARGO_PKG_VERSION"),
+        window: JsonWindow {
+            since: run.window.since.map(format_millis),
+            until: run.window.until.map(format_millis),
         },
-        "policy": run.policy,
-        "input": run.input,
-        "summary": summary,
-        "not_run": not_run,
-        "findings": findings,
-    });
+        policy: run.policy,
+        input: run.input,
+        summary,
+        not_run,
+        findings: AllFindings(run.runs),
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
