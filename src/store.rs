@@ -174,12 +174,12 @@ impl Store {
         for (day, rows) in rows_by_day {
             let dir = self.root.join("events").join(format!("date={day}"));
             let known = self.known_keys(day, &dir)?;
+            let read = rows.len();
             let fresh: Vec<IdxSize> = rows
                 .into_iter()
                 .filter(|&i| known.insert(keys[i as usize]))
                 .collect();
-            stats.already_stored +=
-                (days.iter().filter(|d| d.as_str() == day).count() - fresh.len()) as u64;
+            stats.already_stored += (read - fresh.len()) as u64;
             if fresh.is_empty() {
                 continue;
             }
@@ -237,20 +237,24 @@ pub fn within(events: LazyFrame, window: &Window) -> LazyFrame {
     lf
 }
 
-/// `YYYY-MM-DD` (UTC) of each row's time, or `unknown`.
+/// `YYYY-MM-DD` (UTC) of each row's time, or `unknown`; each distinct day
+/// is formatted once.
 fn day_labels(df: &DataFrame) -> PolarsResult<Vec<String>> {
-    let times = df
-        .column(col::EVENT_TIME)?
-        .as_materialized_series()
-        .to_physical_repr();
-    Ok(times
-        .i64()?
+    const MS_PER_DAY: i64 = 86_400_000;
+    let mut labels: HashMap<Option<i64>, String> = HashMap::new();
+    Ok(frame::event_times(df)?
         .iter()
         .map(|t| {
-            t.map_or_else(
-                || "unknown".to_string(),
-                |t| format_millis(t)[..10].to_string(),
-            )
+            let day = t.map(|t| t.div_euclid(MS_PER_DAY));
+            labels
+                .entry(day)
+                .or_insert_with(|| {
+                    day.map_or_else(
+                        || "unknown".to_string(),
+                        |d| format_millis(d * MS_PER_DAY)[..10].to_string(),
+                    )
+                })
+                .clone()
         })
         .collect())
 }
@@ -317,18 +321,9 @@ fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{FrameBuilder, Row};
-    use crate::ingest::record::RawEvent;
-    use crate::time::parse_event_time;
 
     fn frame(records: &[&str]) -> DataFrame {
-        let mut b = FrameBuilder::default();
-        for text in records {
-            let ev: RawEvent<'_> = serde_json::from_str(text).unwrap();
-            let time = ev.event_time.as_str().and_then(parse_event_time);
-            b.push(&Row::from_event(&ev, time, "t.json", true));
-        }
-        b.finish().unwrap()
+        frame::from_json(records, true)
     }
 
     #[test]

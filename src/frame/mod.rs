@@ -433,15 +433,20 @@ pub const EVENT_KEY_COLUMNS: [&str; 9] = [
     col::USER_AGENT,
 ];
 
-/// A 128-bit digest of each row's [`EVENT_KEY_COLUMNS`].
-///
-/// Expects those columns with the events frame's types.
-pub fn event_keys(df: &DataFrame) -> PolarsResult<Vec<u128>> {
+/// `event_time` as milliseconds since the epoch (null where unknown).
+pub fn event_times(df: &DataFrame) -> PolarsResult<Int64Chunked> {
     let times = df
         .column(col::EVENT_TIME)?
         .as_materialized_series()
         .to_physical_repr();
-    let times = times.i64()?;
+    Ok(times.i64()?.clone())
+}
+
+/// A 128-bit digest of each row's [`EVENT_KEY_COLUMNS`].
+///
+/// Expects those columns with the events frame's types.
+pub fn event_keys(df: &DataFrame) -> PolarsResult<Vec<u128>> {
+    let times = event_times(df)?;
     let strs = EVENT_KEY_COLUMNS
         .iter()
         .filter(|c| **c != col::EVENT_TIME)
@@ -582,15 +587,27 @@ pub fn empty() -> DataFrame {
     DataFrame::empty_with_schema(&schema())
 }
 
+/// An events frame from CloudTrail records given as JSON text (tests).
+#[cfg(test)]
+pub(crate) fn from_json(records: &[&str], payloads: bool) -> DataFrame {
+    let mut b = FrameBuilder::default();
+    for text in records {
+        let ev: RawEvent<'_> = serde_json::from_str(text).expect("test record parses");
+        let time = ev
+            .event_time
+            .as_str()
+            .and_then(crate::time::parse_event_time);
+        b.push(&Row::from_event(&ev, time, "test.json", payloads));
+    }
+    b.finish().expect("frame builds")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn row_of(json: &str) -> DataFrame {
-        let ev: RawEvent<'_> = serde_json::from_str(json).unwrap();
-        let mut b = FrameBuilder::default();
-        b.push(&Row::from_event(&ev, None, "f.json", true));
-        b.finish().unwrap()
+        from_json(&[json], true)
     }
 
     fn cell(df: &DataFrame, name: &str) -> Option<String> {

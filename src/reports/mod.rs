@@ -204,16 +204,6 @@ pub(crate) fn strs<'d>(df: &'d DataFrame, name: &str) -> PolarsResult<&'d String
     df.column(name)?.str()
 }
 
-/// `event_time` as milliseconds.
-pub(crate) fn times(df: &DataFrame) -> PolarsResult<Int64Chunked> {
-    Ok(df
-        .column(col::EVENT_TIME)?
-        .as_materialized_series()
-        .to_physical_repr()
-        .i64()?
-        .clone())
-}
-
 /// Builds a string column from per-row values.
 pub(crate) fn string_column<S: AsRef<str>>(
     name: &str,
@@ -332,19 +322,9 @@ pub(crate) mod testing {
 
     use polars::prelude::DataFrame;
 
-    use crate::frame::{FrameBuilder, Row};
-    use crate::ingest::record::RawEvent;
-    use crate::time::parse_event_time;
-
     /// An events frame from CloudTrail records given as JSON text.
     pub fn frame(records: &[&str]) -> DataFrame {
-        let mut b = FrameBuilder::default();
-        for text in records {
-            let ev: RawEvent<'_> = serde_json::from_str(text).expect("test record parses");
-            let time = ev.event_time.as_str().and_then(parse_event_time);
-            b.push(&Row::from_event(&ev, time, "test.json", false));
-        }
-        b.finish().expect("frame builds")
+        crate::frame::from_json(records, false)
     }
 
     /// A successful or failed web-identity call.

@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::{
     Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group, keep,
-    string_column, strs, times, web_identity_calls,
+    string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
 use crate::policy::Policy;
@@ -38,7 +38,7 @@ impl Report for OffHours {
             .as_ref()
             .expect("off-hours runs only with business hours");
         let mut df = web_identity_calls(frame, false)?;
-        let ts = times(&df)?;
+        let ts = crate::frame::event_times(&df)?;
         let roles = strs(&df, col::ROLE_ARN)?;
         let mut local = Vec::with_capacity(df.height());
         let mut kinds = Vec::with_capacity(df.height());
