@@ -5,6 +5,7 @@
 //! table, JSON, CSV, Markdown). `cmd` holds one module per subcommand;
 //! `main.rs` only parses arguments and turns the outcome into an exit code.
 
+pub mod aws;
 pub mod cli;
 pub mod cmd;
 pub mod exit;

@@ -3,19 +3,20 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
-
+use super::source::{Input, RemoteArgs, Wanted, read_batches};
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
-use crate::ingest::summary::InputSummary;
-use crate::ingest::{self, IngestOptions};
+use crate::ingest::IngestOptions;
 use crate::store::{AppendStats, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// CloudTrail log files or directories (walked recursively).
-    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, value_name = "PATH", num_args = 1..)]
     pub logs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 
     /// The store directory (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -24,8 +25,9 @@ pub struct Args {
     #[command(flatten)]
     pub window: WindowArgs,
 
-    /// Files parsed per batch: bounds memory (each batch is written out
-    /// before the next is read).
+    /// Files or S3 objects parsed per batch: bounds memory (each batch is
+    /// written out before the next is read). From the API, a batch is this
+    /// many hundred events.
     #[arg(long, value_name = "N", default_value_t = 128, hide = true)]
     pub batch_files: usize,
 }
@@ -36,20 +38,25 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
     let window = args.window.window()?;
-    let opts = IngestOptions::everything(window);
+    let input = Input::pick(&args.logs, None, &args.remote)?;
+    let wanted = Wanted {
+        opts: IngestOptions::everything(window),
+        policy: None,
+        now: args.window.now()?,
+    };
+    let batch = match input {
+        Input::Api(_) => args.batch_files.saturating_mul(100),
+        _ => args.batch_files,
+    };
     let mut store = Store::create(&args.store)?;
-    let mut summary = InputSummary::default();
-    let files = ingest::discover::discover(&args.logs, &window, &mut summary);
     let mut total = AppendStats::default();
-    for batch in files.chunks(args.batch_files.max(1)) {
-        let got = ingest::ingest_files(batch, &opts).context("reading logs")?;
-        let stats = store.append(&got.frame)?;
+    let summary = read_batches(&input, &wanted, batch, &mut |frame| {
+        let stats = store.append(&frame)?;
         total.added += stats.added;
         total.already_stored += stats.already_stored;
         total.files_written += stats.files_written;
-        summary.merge(got.summary);
-    }
-    summary.finish();
+        Ok(())
+    })?;
     for failure in &summary.files_failed {
         writeln!(stderr, "ctaudit: {failure}")?;
     }

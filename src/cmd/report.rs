@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::builder::PossibleValuesParser;
 
+use super::source::{Input, RemoteArgs, Wanted, read_all};
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, IngestOptions};
@@ -20,12 +21,15 @@ pub struct Args {
     /// CloudTrail log files or directories (walked recursively): `.json` or
     /// gzip, as `{"Records":[…]}`, a JSON array, JSON lines, or
     /// `aws cloudtrail lookup-events` output.
-    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "store", conflicts_with = "store")]
+    #[arg(long, value_name = "PATH", num_args = 1..)]
     pub logs: Vec<PathBuf>,
 
     /// Read events from this store (made by `ctaudit ingest`) instead of logs.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 
     /// The policy file (TOML): allowed subjects per role, business hours,
     /// IAM users allowed to keep keys.
@@ -82,12 +86,20 @@ pub fn run(
         filter: reports::row_filter(&selected),
         payloads: false,
     };
-    let ingested = match &args.store {
-        Some(dir) => {
+    let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;
+    let ingested = match input {
+        Input::Store(dir) => {
             let (frame, summary) = Store::load(dir, &opts.window, &opts.filter)?;
             ingest::Ingested { frame, summary }
         }
-        None => ingest::ingest_paths(&args.logs, &opts).context("building the events frame")?,
+        input => {
+            let wanted = Wanted {
+                opts,
+                policy: policy.as_ref(),
+                now: args.window.now()?,
+            };
+            read_all(&input, &wanted).context("building the events frame")?
+        }
     };
     for failure in &ingested.summary.files_failed {
         writeln!(stderr, "ctaudit: {failure}")?;

@@ -21,13 +21,18 @@ pub struct WindowArgs {
 }
 
 impl WindowArgs {
-    /// The window the flags describe.
-    pub fn window(&self) -> anyhow::Result<Window> {
-        let now: Millis = match &self.now {
+    /// The time relative and open-ended windows count from.
+    pub fn now(&self) -> anyhow::Result<Millis> {
+        Ok(match &self.now {
             Some(t) => parse_event_time(t)
                 .with_context(|| format!("--now `{t}` is not an RFC 3339 time"))?,
             None => now_millis(),
-        };
+        })
+    }
+
+    /// The window the flags describe.
+    pub fn window(&self) -> anyhow::Result<Window> {
+        let now = self.now()?;
         let bound = |v: &Option<String>, b: Bound, flag: &str| -> anyhow::Result<Option<Millis>> {
             v.as_deref()
                 .map(|t| parse_bound(t, b, now).map_err(|e| anyhow::anyhow!("{flag}: {e}")))

@@ -253,14 +253,20 @@ fn read_lines(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
 /// must carry at least one CloudTrail field to count as one.
 fn deliver(ev: &RawEvent<'_>, sink: &mut dyn EventSink, loose: bool) {
     if let Some(inner) = ev.embedded.as_deref() {
-        match serde_json::from_str::<MaybeEvent<'_>>(inner) {
-            Ok(MaybeEvent::Event(inner_ev)) if inner_ev.embedded.is_none() => sink.event(&inner_ev),
-            _ => sink.not_an_event(),
-        }
+        deliver_embedded(inner, sink);
     } else if !loose || ev.looks_like_event() {
         sink.event(ev);
     } else {
         sink.not_an_event();
+    }
+}
+
+/// Hands one `CloudTrailEvent` string (a lookup-events result, from a file
+/// or from the API) to the sink: the same parser as every other record.
+pub fn deliver_embedded(inner: &str, sink: &mut dyn EventSink) {
+    match serde_json::from_str::<MaybeEvent<'_>>(inner) {
+        Ok(MaybeEvent::Event(ev)) if ev.embedded.is_none() => sink.event(&ev),
+        _ => sink.not_an_event(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::time::{Millis, Window, day_start};
 /// How much earlier than its folder's day an event may be. CloudTrail files
 /// land in the folder of their delivery time, a few minutes (rarely hours)
 /// after the events they hold.
-const DELIVERY_LAG_MS: Millis = 6 * 3_600_000;
+pub const DELIVERY_LAG_MS: Millis = 6 * 3_600_000;
 
 /// The files to read, in a stable order.
 pub fn discover(paths: &[PathBuf], window: &Window, summary: &mut InputSummary) -> Vec<PathBuf> {

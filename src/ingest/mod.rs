@@ -104,8 +104,7 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 
 /// Reads the given files (already discovered) into one events frame.
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
-    let mut summary = InputSummary::default();
-    let parts: Vec<(PolarsResult<DataFrame>, InputSummary)> = files
+    let parts = files
         .par_iter()
         .fold(
             || (FrameBuilder::default(), InputSummary::default()),
@@ -116,17 +115,98 @@ pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
         )
         .map(|(builder, part)| (builder.finish(), part))
         .collect();
+    assemble(parts)
+}
+
+/// One input fetched whole from elsewhere (an S3 object): its name for
+/// messages and the `source_file` column, and its bytes or why they could
+/// not be fetched.
+pub struct Blob {
+    pub name: String,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// Reads blobs as they arrive (from downloads running elsewhere) into one
+/// events frame, parsing them in parallel: the same path as local files.
+pub fn ingest_blobs(
+    blobs: impl Iterator<Item = Blob> + Send,
+    opts: &IngestOptions,
+) -> PolarsResult<Ingested> {
+    let parts = blobs
+        .par_bridge()
+        .fold(
+            || (FrameBuilder::default(), InputSummary::default()),
+            |(mut builder, mut part), blob| {
+                read_blob(blob, opts, &mut builder, &mut part);
+                (builder, part)
+            },
+        )
+        .map(|(builder, part)| (builder.finish(), part))
+        .collect();
+    assemble(parts)
+}
+
+/// Stacks the per-thread parts into one sorted frame without duplicates.
+fn assemble(parts: Vec<(PolarsResult<DataFrame>, InputSummary)>) -> PolarsResult<Ingested> {
+    let mut summary = InputSummary::default();
     let mut frame = frame::empty();
     for (df, part) in parts {
         frame.vstack_mut_owned(df?)?;
         summary.merge(part);
     }
     frame.rechunk_mut();
+    finish(frame, summary)
+}
+
+fn finish(frame: DataFrame, mut summary: InputSummary) -> PolarsResult<Ingested> {
     let (frame, duplicates) = sort_and_dedupe(frame)?;
     summary.events_kept -= duplicates;
     summary.skip_records(SkipRecord::Duplicate, duplicates);
     summary.finish();
     Ok(Ingested { frame, summary })
+}
+
+/// Builds the events frame from single `CloudTrailEvent` strings, as the
+/// CloudTrail API returns them: the same parser, filters and counts as files.
+pub struct Collector {
+    opts: IngestOptions,
+    builder: FrameBuilder,
+    summary: InputSummary,
+}
+
+impl Collector {
+    pub fn new(opts: IngestOptions) -> Self {
+        Collector {
+            opts,
+            builder: FrameBuilder::default(),
+            summary: InputSummary::default(),
+        }
+    }
+
+    /// Parses one event; `source` names where it came from (the
+    /// `source_file` column).
+    pub fn push(&mut self, source: &str, json: &str) {
+        let mut sink = Sink::new(&mut self.builder, &self.opts, source);
+        container::deliver_embedded(json, &mut sink);
+        sink.flush_into(&mut self.summary);
+        self.summary.bytes_read += json.len() as u64;
+    }
+
+    /// The account so far, for failures and source details.
+    pub fn summary_mut(&mut self) -> &mut InputSummary {
+        &mut self.summary
+    }
+
+    /// Rows kept since the last [`Collector::take`].
+    pub fn rows(&self) -> usize {
+        self.builder.len()
+    }
+
+    /// The frame of the events pushed since the last call, and their account.
+    pub fn take(&mut self) -> PolarsResult<Ingested> {
+        let frame = std::mem::take(&mut self.builder).finish()?;
+        finish(frame, std::mem::take(&mut self.summary))
+    }
 }
 
 thread_local! {
@@ -143,77 +223,87 @@ fn read_file(
 ) {
     BUFFERS.with(|cell| {
         let (raw, plain) = &mut *cell.borrow_mut();
-        let (content, damage) = match load(path, raw, plain) {
-            Ok(content) => (content, None),
-            Err(LoadError::Io(e)) => {
-                summary.failed(FileFailure::new(
-                    path,
-                    FailReason::Unreadable,
-                    e.to_string(),
-                ));
-                return;
-            }
-            Err(LoadError::Gzip {
-                reason,
-                detail,
-                partial,
-            }) => (partial, Some((reason, detail))),
-        };
-        let source = path.display().to_string();
-        let mut sink = Sink::new(builder, opts, &source);
-        let outcome = read_events(content, &mut sink);
-        summary.files_read += 1;
-        summary.bytes_read += content.len() as u64;
-        let events = sink.read;
-        sink.flush_into(summary);
-        let failure = match (damage, outcome.error) {
-            // A broken gzip stream explains any JSON error that follows.
-            (Some((reason, detail)), _) => Some((reason, detail)),
-            (None, Some(e)) if outcome.container == Container::Empty => {
-                Some((FailReason::NotCloudtrail, e.to_string()))
-            }
-            (None, Some(e)) => Some((FailReason::InvalidJson, e.to_string())),
-            (None, None) => None,
-        };
-        match failure {
-            Some((reason, detail)) => summary.failed(FileFailure {
-                events_before_damage: events,
-                ..FileFailure::new(path, reason, detail)
-            }),
-            None if outcome.container == Container::Digest => {
-                summary.skip_file(SkipFile::Digest, 1)
-            }
-            None if outcome.container == Container::Empty => summary.skip_file(SkipFile::Empty, 1),
-            None => {}
+        raw.clear();
+        if let Err(e) = File::open(path).and_then(|mut f| f.read_to_end(raw)) {
+            summary.failed(FileFailure::new(
+                path,
+                FailReason::Unreadable,
+                e.to_string(),
+            ));
+            return;
         }
+        let name = path.display().to_string();
+        read_content(&name, raw, plain, opts, builder, summary);
     })
 }
 
-enum LoadError<'b> {
-    Io(io::Error),
-    /// The gzip stream broke; `partial` is what was decompressed before.
-    Gzip {
-        reason: FailReason,
-        detail: String,
-        partial: &'b [u8],
-    },
+/// Reads one fetched blob into `builder`, accounting for it in `summary`.
+fn read_blob(
+    blob: Blob,
+    opts: &IngestOptions,
+    builder: &mut FrameBuilder,
+    summary: &mut InputSummary,
+) {
+    match &blob.bytes {
+        Ok(bytes) => BUFFERS.with(|cell| {
+            let (_, plain) = &mut *cell.borrow_mut();
+            read_content(&blob.name, bytes, plain, opts, builder, summary);
+        }),
+        Err(e) => summary.failed(FileFailure::named(&blob.name, FailReason::Unreadable, e)),
+    }
 }
 
-/// Reads a file and, when it is gzip (by its magic bytes), decompresses it.
-fn load<'b>(
-    path: &Path,
-    raw: &'b mut Vec<u8>,
+/// Decompresses (when gzip) and parses one input's bytes.
+fn read_content(
+    name: &str,
+    raw: &[u8],
+    plain: &mut Vec<u8>,
+    opts: &IngestOptions,
+    builder: &mut FrameBuilder,
+    summary: &mut InputSummary,
+) {
+    let (content, damage) = match decompress(raw, plain) {
+        Ok(content) => (content, None),
+        Err((reason, detail, partial)) => (partial, Some((reason, detail))),
+    };
+    let mut sink = Sink::new(builder, opts, name);
+    let outcome = read_events(content, &mut sink);
+    summary.files_read += 1;
+    summary.bytes_read += content.len() as u64;
+    let events = sink.read;
+    sink.flush_into(summary);
+    let failure = match (damage, outcome.error) {
+        // A broken gzip stream explains any JSON error that follows.
+        (Some((reason, detail)), _) => Some((reason, detail)),
+        (None, Some(e)) if outcome.container == Container::Empty => {
+            Some((FailReason::NotCloudtrail, e.to_string()))
+        }
+        (None, Some(e)) => Some((FailReason::InvalidJson, e.to_string())),
+        (None, None) => None,
+    };
+    match failure {
+        Some((reason, detail)) => summary.failed(FileFailure {
+            events_before_damage: events,
+            ..FileFailure::named(name, reason, detail)
+        }),
+        None if outcome.container == Container::Digest => summary.skip_file(SkipFile::Digest, 1),
+        None if outcome.container == Container::Empty => summary.skip_file(SkipFile::Empty, 1),
+        None => {}
+    }
+}
+
+/// When `raw` is gzip (by its magic bytes), decompresses it into `plain`.
+/// A broken stream gives the reason, what went wrong, and what was
+/// decompressed before the damage.
+fn decompress<'b>(
+    raw: &'b [u8],
     plain: &'b mut Vec<u8>,
-) -> Result<&'b [u8], LoadError<'b>> {
-    raw.clear();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(raw))
-        .map_err(LoadError::Io)?;
+) -> Result<&'b [u8], (FailReason, String, &'b [u8])> {
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
     plain.clear();
-    match flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(plain) {
+    match flate2::read::MultiGzDecoder::new(raw).read_to_end(plain) {
         Ok(_) => Ok(plain),
         Err(e) => {
             let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -221,11 +311,8 @@ fn load<'b>(
             } else {
                 FailReason::CorruptGzip
             };
-            Err(LoadError::Gzip {
-                reason,
-                detail: format!("{e} after {} decompressed bytes", plain.len()),
-                partial: plain,
-            })
+            let detail = format!("{e} after {} decompressed bytes", plain.len());
+            Err((reason, detail, plain))
         }
     }
 }

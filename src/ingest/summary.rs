@@ -71,6 +71,8 @@ pub enum FailReason {
     InvalidJson,
     /// Well-formed JSON that is not a CloudTrail container.
     NotCloudtrail,
+    /// An AWS API call that failed (after retries where they help).
+    Request,
 }
 
 impl fmt::Display for FailReason {
@@ -81,6 +83,7 @@ impl fmt::Display for FailReason {
             FailReason::CorruptGzip => "corrupt gzip",
             FailReason::InvalidJson => "invalid JSON",
             FailReason::NotCloudtrail => "not CloudTrail JSON",
+            FailReason::Request => "request failed",
         })
     }
 }
@@ -98,8 +101,13 @@ pub struct FileFailure {
 
 impl FileFailure {
     pub fn new(path: &Path, reason: FailReason, detail: impl Into<String>) -> Self {
+        Self::named(&path.display().to_string(), reason, detail)
+    }
+
+    /// A failure of something that is not a local path (`s3://…`, an API call).
+    pub fn named(name: &str, reason: FailReason, detail: impl Into<String>) -> Self {
         FileFailure {
-            path: path.display().to_string(),
+            path: name.to_string(),
             reason,
             detail: detail.into(),
             events_before_damage: 0,
@@ -136,6 +144,12 @@ pub struct InputSummary {
     pub events_without_time: u64,
     /// Uncompressed bytes parsed.
     pub bytes_read: u64,
+    /// What was asked of the CloudTrail API (`--api`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<crate::aws::lookup::ApiSummary>,
+    /// What was listed in S3 (`--s3`), one entry per URL.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub s3: Vec<crate::aws::s3::Listing>,
 }
 
 impl InputSummary {
@@ -183,11 +197,18 @@ impl InputSummary {
 
     /// One line per fact, for the report header.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines = vec![format!(
+        let mut lines = Vec::new();
+        if let Some(api) = &self.api {
+            lines.extend(api.describe());
+        }
+        for listing in &self.s3 {
+            lines.extend(listing.describe());
+        }
+        lines.push(format!(
             "files: {} read, {} failed",
             self.files_read,
             self.files_failed.len()
-        )];
+        ));
         for (k, v) in &self.files_skipped {
             lines.push(format!("  skipped, {}: {v}", k.describe()));
         }

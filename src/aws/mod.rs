@@ -1,0 +1,129 @@
+//! Events straight from AWS: the CloudTrail `LookupEvents` API
+//! ([`lookup`]) and trails delivered to S3 ([`s3`]). Both hand their events
+//! to the same parser and frame builder as local files, so every report,
+//! format and exit status works unchanged.
+//!
+//! Credentials come from aws-config's standard chain (environment, shared
+//! config and credentials files with `--profile`, SSO, web identity,
+//! container and instance metadata). `AWS_ENDPOINT_URL` (or the
+//! per-service `AWS_ENDPOINT_URL_CLOUDTRAIL`, `_S3`, `_IAM`, `_ACCOUNT`)
+//! points the clients at another endpoint, as the tests do.
+
+pub mod keys;
+pub mod lookup;
+pub mod s3;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// How to reach AWS, shared by `--api` and `--s3`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AwsArgs {
+    /// Region to read (repeatable). With --api: the regions whose event
+    /// history is queried (STS calls are logged in the region that served
+    /// them); with --s3: only these regions of the trail. Default for --api:
+    /// the profile's or AWS_REGION's region.
+    #[arg(long = "region", value_name = "REGION", action = clap::ArgAction::Append)]
+    pub regions: Vec<String>,
+
+    /// With --api: every region enabled for the account (asks
+    /// `account:ListRegions`).
+    #[arg(long)]
+    pub all_regions: bool,
+
+    /// The named profile of the shared config and credentials files.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// With --s3: only this account's logs (repeatable).
+    #[arg(long = "account", value_name = "ID", action = clap::ArgAction::Append)]
+    pub accounts: Vec<String>,
+}
+
+impl AwsArgs {
+    /// The SDK configuration: the credential chain, the profile, standard
+    /// retries (for the calls that do not pace themselves) and timeouts.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(120))
+                    .build(),
+            );
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        loader.load().await
+    }
+}
+
+/// The region global services (IAM, Account) and S3 are asked in when the
+/// configuration names none.
+pub fn home_region(sdk: &SdkConfig) -> Region {
+    sdk.region()
+        .cloned()
+        .unwrap_or_else(|| Region::new("us-east-1"))
+}
+
+/// A runtime for the network side; parsing stays on rayon's threads.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("ctaudit-net")
+        .enable_all()
+        .build()
+}
+
+/// An SDK error in one line: the service's code and message when it
+/// answered, else the whole chain of causes (no credentials, connection
+/// refused, timeout…).
+pub fn describe_error<E, R>(err: &aws_sdk_cloudtrail::error::SdkError<E, R>) -> String
+where
+    E: std::error::Error + aws_sdk_cloudtrail::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_cloudtrail::error::DisplayErrorContext;
+    match err.as_service_error() {
+        Some(service) => match (service.code(), service.message()) {
+            (Some(code), Some(msg)) => format!("{code}: {msg}"),
+            (Some(code), None) => code.to_string(),
+            _ => DisplayErrorContext(err).to_string(),
+        },
+        None => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// A retry delay: exponential from `base`, capped, with jitter so that
+/// regions throttled together do not retry together.
+pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let exp = base.saturating_mul(1u32 << attempt.min(16)).min(cap);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    // Between half and all of the exponential delay.
+    let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
+    exp.mul_f64(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let base = Duration::from_millis(500);
+        let cap = Duration::from_secs(20);
+        for attempt in 0..10 {
+            let d = backoff(attempt, base, cap);
+            let full = base.saturating_mul(1 << attempt).min(cap);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+        assert!(backoff(40, base, cap) <= cap);
+    }
+}

@@ -1,0 +1,607 @@
+//! Trails delivered to S3: list only what the window needs, then download
+//! and parse concurrently.
+//!
+//! Listing walks CloudTrail's layout,
+//! `AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/`, one level
+//! at a time with `/` as the delimiter, narrowed by `--account` and
+//! `--region`. With `--since`, each region's day folders are named
+//! directly (one listing per day, never the whole bucket); without it, the
+//! year, month and day folders are listed and those outside the window are
+//! passed over, as for local folders. `CloudTrail-Digest/` is never
+//! listed. A prefix outside the layout is listed as it is.
+//!
+//! Objects are fetched (bounded concurrency) and handed, whole, to the same
+//! gzip/JSON path as local files ([`crate::ingest::ingest_blobs`]).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_s3::Client;
+use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::describe_error;
+use crate::ingest::Blob;
+use crate::ingest::discover::{DELIVERY_LAG_MS, folder_outside_window};
+use crate::ingest::summary::{FailReason, FileFailure, InputSummary, SkipFile};
+use crate::time::{Millis, Window};
+
+/// Listings (and downloads) in flight at once.
+const CONCURRENCY: usize = 16;
+
+/// `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    /// Without a leading `/`; empty for the whole bucket.
+    pub prefix: String,
+}
+
+impl FromStr for S3Url {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("`{s}` is not an s3://bucket/prefix URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("`{s}` names no bucket"));
+        }
+        Ok(S3Url {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_start_matches('/').to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for S3Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// What to list: the window and the narrowing flags.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub window: Window,
+    /// What an open-ended window ends at.
+    pub now: Millis,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// One object to read.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub key: String,
+    pub size: u64,
+}
+
+/// How the listing of one bucket went.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Listing {
+    pub url: String,
+    /// `ListObjectsV2` requests sent (one per page).
+    pub list_requests: u64,
+    pub accounts: BTreeSet<String>,
+    pub regions: BTreeSet<String>,
+    /// Day folders listed.
+    pub days_listed: u64,
+    pub objects: u64,
+    pub bytes: u64,
+    #[serde(skip)]
+    pub keys: Vec<Object>,
+}
+
+impl Listing {
+    /// One line per fact, for the report header.
+    pub fn describe(&self) -> Vec<String> {
+        let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+        let mut lines = vec![format!(
+            "S3 {}: {} objects ({} bytes) in {} day folders, {} list requests",
+            self.url, self.objects, self.bytes, self.days_listed, self.list_requests
+        )];
+        if !self.accounts.is_empty() {
+            lines.push(format!(
+                "  accounts: {}; regions: {}",
+                join(&self.accounts),
+                join(&self.regions)
+            ));
+        }
+        lines
+    }
+}
+
+/// A client for one bucket, in the bucket's own region (asked with
+/// `HeadBucket`, which also tells a missing bucket from a forbidden one).
+pub async fn bucket_client(sdk: &SdkConfig, url: &S3Url) -> Result<Client, String> {
+    let client = client(sdk, super::home_region(sdk));
+    let head = client.head_bucket().bucket(&url.bucket).send().await;
+    let region = match head {
+        Ok(out) => out.bucket_region().map(str::to_owned),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let region = e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                .map(str::to_owned);
+            match (status, region) {
+                (Some(301 | 400), Some(region)) => Some(region),
+                (Some(404), _) => return Err(format!("bucket {} does not exist", url.bucket)),
+                (Some(403), _) => {
+                    return Err(format!(
+                        "access denied to bucket {} (needs s3:ListBucket and s3:GetObject)",
+                        url.bucket
+                    ));
+                }
+                _ => return Err(format!("bucket {}: {}", url.bucket, describe_error(&e))),
+            }
+        }
+    };
+    Ok(match region {
+        Some(r) if Some(r.as_str()) != client.config().region().map(|r| r.as_ref()) => {
+            self::client(sdk, Region::new(r))
+        }
+        _ => client,
+    })
+}
+
+fn client(sdk: &SdkConfig, region: Region) -> Client {
+    // An S3-compatible endpoint on a host name of its own (loopback, MinIO)
+    // cannot take the bucket as a subdomain.
+    let custom_endpoint =
+        sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .region(region)
+        .force_path_style(custom_endpoint)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// Lists the objects of `url` that the scope needs. Folders that cannot be
+/// listed are reported in `summary` and the rest goes on.
+pub async fn list(
+    client: &Client,
+    url: &S3Url,
+    scope: &Scope,
+    summary: &mut InputSummary,
+) -> Listing {
+    let lister = Lister {
+        client: client.clone(),
+        bucket: url.bucket.clone(),
+        requests: Arc::new(AtomicU64::new(0)),
+        limit: Arc::new(Semaphore::new(CONCURRENCY)),
+    };
+    let mut listing = Listing {
+        url: url.to_string(),
+        ..Default::default()
+    };
+    let mut failures = Vec::new();
+    let mut objects = Vec::new();
+
+    let prefix = normalize(&url.prefix);
+    let parts: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
+    let base = match parts.iter().position(|p| *p == "AWSLogs") {
+        Some(i) => Some((parts[..=i].join("/") + "/", parts[i + 1..].to_vec())),
+        None => match lister.children(&prefix).await {
+            Ok((dirs, _)) => dirs
+                .into_iter()
+                .find(|d| d.ends_with("AWSLogs/"))
+                .map(|d| (d, Vec::new())),
+            Err(e) => {
+                failures.push((prefix.clone(), e));
+                None
+            }
+        },
+    };
+    let regions = match &base {
+        Some((base, fixed)) => {
+            lister
+                .regions(base, fixed, scope, &mut listing, &mut failures)
+                .await
+        }
+        None => None,
+    };
+    match regions {
+        Some(regions) => {
+            let days: Vec<String> = regions
+                .iter()
+                .flat_map(|r| day_prefixes(r, scope))
+                .collect();
+            // Without --since, the region folders are walked year by year.
+            let walked: Vec<String> = if scope.window.since.is_none() {
+                lister.walk_dates(&regions, scope, &mut failures).await
+            } else {
+                Vec::new()
+            };
+            listing.days_listed = (days.len() + walked.len()) as u64;
+            for (prefix, got) in lister.list_all_of(days.into_iter().chain(walked)).await {
+                match got {
+                    Ok(found) => objects.extend(found),
+                    Err(e) => failures.push((prefix, e)),
+                }
+            }
+        }
+        // Not CloudTrail's layout, or deeper than a region: as it is.
+        None if failures.is_empty() => match lister.list_flat(&prefix).await {
+            Ok(found) => objects.extend(found),
+            Err(e) => failures.push((prefix.clone(), e)),
+        },
+        None => {}
+    }
+
+    for (prefix, e) in failures {
+        summary.failed(FileFailure::named(
+            &format!("s3://{}/{prefix}", url.bucket),
+            FailReason::Unreadable,
+            e,
+        ));
+    }
+    for o in objects {
+        if o.key.contains("/CloudTrail-Digest/") {
+            summary.skip_file(SkipFile::Digest, 1);
+        } else if o.key.ends_with('/') || !looks_like_log_name(&o.key) {
+            summary.skip_file(SkipFile::NotALog, 1);
+        } else {
+            listing.objects += 1;
+            listing.bytes += o.size;
+            listing.keys.push(o);
+        }
+    }
+    listing.keys.sort_by(|a, b| a.key.cmp(&b.key));
+    listing.list_requests = lister.requests.load(Ordering::Relaxed);
+    listing
+}
+
+/// Object names a trail's logs have: `.json.gz` (CloudTrail), `.json`,
+/// JSON lines, gzip.
+fn looks_like_log_name(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
+    [".json", ".gz", ".jsonl", ".ndjson"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+fn normalize(prefix: &str) -> String {
+    if prefix.is_empty() || prefix.ends_with('/') {
+        prefix.to_string()
+    } else {
+        format!("{prefix}/")
+    }
+}
+
+/// The day folders of a region folder that can hold events of the window
+/// (a day folder holds files delivered that day, so it may hold events of
+/// the hours before). `None` when the window has no start.
+fn day_prefixes(region_prefix: &str, scope: &Scope) -> Vec<String> {
+    let Some(since) = scope.window.since else {
+        return Vec::new();
+    };
+    let until = scope.window.until.unwrap_or(scope.now);
+    let day = |ms: Millis| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.date_naive())
+            .unwrap_or_default()
+    };
+    let (first, last) = (day(since), day(until + DELIVERY_LAG_MS));
+    first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|d| format!("{region_prefix}{}/", d.format("%Y/%m/%d")))
+        .filter(|p| !folder_outside_window(Path::new(p), &scope.window))
+        .collect()
+}
+
+#[derive(Clone)]
+struct Lister {
+    client: Client,
+    bucket: String,
+    requests: Arc<AtomicU64>,
+    limit: Arc<Semaphore>,
+}
+
+type Failures = Vec<(String, String)>;
+
+impl Lister {
+    /// One level below `prefix`: its sub-folders and its objects.
+    async fn children(&self, prefix: &str) -> Result<(Vec<String>, Vec<Object>), String> {
+        self.list(prefix, true).await
+    }
+
+    /// Every object under `prefix`, however deep.
+    async fn list_flat(&self, prefix: &str) -> Result<Vec<Object>, String> {
+        self.list(prefix, false).await.map(|(_, o)| o)
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        delimited: bool,
+    ) -> Result<(Vec<String>, Vec<Object>), String> {
+        let _permit = self.limit.acquire().await.expect("semaphore open");
+        let mut dirs = Vec::new();
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut req = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix);
+            if delimited {
+                req = req.delimiter("/");
+            }
+            if let Some(t) = &token {
+                req = req.continuation_token(t);
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let page = req.send().await.map_err(|e| describe_error(&e))?;
+            dirs.extend(
+                page.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(str::to_owned)),
+            );
+            objects.extend(page.contents().iter().filter_map(|o| {
+                Some(Object {
+                    key: o.key()?.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                })
+            }));
+            token = page.next_continuation_token().map(str::to_owned);
+            if token.is_none() || page.is_truncated() == Some(false) {
+                break;
+            }
+        }
+        Ok((dirs, objects))
+    }
+
+    /// Lists many prefixes (flat) concurrently.
+    async fn list_all_of(
+        &self,
+        prefixes: impl Iterator<Item = String>,
+    ) -> Vec<(String, Result<Vec<Object>, String>)> {
+        let handles: Vec<_> = prefixes
+            .map(|p| {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let got = me.list_flat(&p).await;
+                    (p, got)
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            out.push(h.await.expect("listing task"));
+        }
+        out
+    }
+
+    /// Folder names one level below each prefix, concurrently.
+    async fn children_of(&self, prefixes: Vec<String>, failures: &mut Failures) -> Vec<String> {
+        let handles: Vec<_> = prefixes
+            .into_iter()
+            .map(|p| {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let got = me.children(&p).await;
+                    (p, got)
+                })
+            })
+            .collect();
+        let mut dirs = Vec::new();
+        for h in handles {
+            match h.await.expect("listing task") {
+                (_, Ok((d, _))) => dirs.extend(d),
+                (p, Err(e)) => failures.push((p, e)),
+            }
+        }
+        dirs
+    }
+
+    /// The region folders (`…/CloudTrail/<region>/`) under `AWSLogs/`,
+    /// `fixed` being the parts the user's prefix already names.
+    async fn regions(
+        &self,
+        base: &str,
+        fixed: &[&str],
+        scope: &Scope,
+        listing: &mut Listing,
+        failures: &mut Failures,
+    ) -> Option<Vec<String>> {
+        let last = |p: &str| {
+            p.trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        let is_org = |name: &str| name.starts_with("o-");
+        let wanted_account =
+            |name: &str| scope.accounts.is_empty() || scope.accounts.iter().any(|a| a == name);
+        let wanted_region =
+            |name: &str| scope.regions.is_empty() || scope.regions.iter().any(|r| r == name);
+
+        // AWSLogs/ → [o-org/] → <account>/
+        let mut rest = fixed;
+        let mut roots = vec![base.to_string()];
+        if let Some((first, tail)) = rest.split_first()
+            && is_org(first)
+        {
+            roots = vec![format!("{base}{first}/")];
+            rest = tail;
+        }
+        let accounts: Vec<String> = match rest.split_first() {
+            Some((account, tail)) => {
+                rest = tail;
+                roots.iter().map(|r| format!("{r}{account}/")).collect()
+            }
+            None => {
+                let found = self.children_of(roots.clone(), failures).await;
+                let (orgs, mut found): (Vec<String>, Vec<String>) =
+                    found.into_iter().partition(|p| is_org(&last(p)));
+                if !orgs.is_empty() && roots[0] == base {
+                    found.extend(self.children_of(orgs, failures).await);
+                }
+                found
+            }
+        };
+        let accounts: Vec<String> = accounts
+            .into_iter()
+            .filter(|p| {
+                let name = last(p);
+                name.bytes().all(|b| b.is_ascii_digit()) && wanted_account(&name)
+            })
+            .collect();
+        // <account>/ → CloudTrail/ → <region>/
+        let regions = match rest {
+            [] | ["CloudTrail"] => {
+                let services: Vec<String> =
+                    accounts.iter().map(|a| format!("{a}CloudTrail/")).collect();
+                self.children_of(services, failures).await
+            }
+            ["CloudTrail", region] => accounts
+                .iter()
+                .map(|a| format!("{a}CloudTrail/{region}/"))
+                .collect(),
+            _ => return None,
+        };
+        let regions: Vec<String> = regions
+            .into_iter()
+            .filter(|r| wanted_region(&last(r)))
+            .collect();
+        for r in &regions {
+            let parts: Vec<&str> = r.trim_end_matches('/').split('/').collect();
+            if let [.., account, "CloudTrail", region] = parts.as_slice() {
+                listing.accounts.insert(account.to_string());
+                listing.regions.insert(region.to_string());
+            }
+        }
+        Some(regions)
+    }
+
+    /// Year → month → day folders of each region folder, passing over those
+    /// outside the window.
+    async fn walk_dates(
+        &self,
+        regions: &[String],
+        scope: &Scope,
+        failures: &mut Failures,
+    ) -> Vec<String> {
+        let mut level = regions.to_vec();
+        for _ in 0..3 {
+            let below = self.children_of(level, failures).await;
+            level = below
+                .into_iter()
+                .filter(|p| !folder_outside_window(Path::new(p), &scope.window))
+                .collect();
+        }
+        level
+    }
+}
+
+/// Downloads the objects (at most [`CONCURRENCY`] at once) and sends each,
+/// whole, on `tx`; a failed download is sent as a failed blob.
+pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>, tx: mpsc::Sender<Blob>) {
+    let limit = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut handles = Vec::with_capacity(objects.len());
+    for o in objects {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore open");
+        let (client, bucket, tx) = (client.clone(), bucket.clone(), tx.clone());
+        handles.push(tokio::spawn(async move {
+            let name = format!("s3://{bucket}/{}", o.key);
+            let bytes = get(&client, &bucket, &o.key).await;
+            drop(permit);
+            let _ = tx.send(Blob { name, bytes }).await;
+        }));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| describe_error(&e))?;
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("reading the object: {e}"))?;
+    Ok(body.into_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Bound, parse_bound};
+
+    #[test]
+    fn s3_urls() {
+        let u: S3Url = "s3://trail-bucket/org/AWSLogs/".parse().unwrap();
+        assert_eq!(u.bucket, "trail-bucket");
+        assert_eq!(u.prefix, "org/AWSLogs/");
+        let u: S3Url = "s3://trail-bucket".parse().unwrap();
+        assert_eq!(u.prefix, "");
+        assert!("trail-bucket/x".parse::<S3Url>().is_err());
+        assert!("s3:///x".parse::<S3Url>().is_err());
+    }
+
+    #[test]
+    fn day_prefixes_cover_the_window_and_late_deliveries_only() {
+        let now = parse_bound("2026-11-22T12:00:00Z", Bound::Since, 0).unwrap();
+        let scope = Scope {
+            window: Window {
+                since: Some(parse_bound("2026-11-16", Bound::Since, 0).unwrap()),
+                until: Some(parse_bound("2026-11-18", Bound::Until, 0).unwrap()),
+            },
+            now,
+            accounts: vec![],
+            regions: vec![],
+        };
+        let r = "AWSLogs/111122223333/CloudTrail/eu-west-1/";
+        assert_eq!(
+            day_prefixes(r, &scope),
+            [
+                format!("{r}2026/11/16/"),
+                format!("{r}2026/11/17/"),
+                format!("{r}2026/11/18/"),
+                // Files delivered just after midnight hold the last events.
+                format!("{r}2026/11/19/"),
+            ]
+        );
+        let open_ended = Scope {
+            window: Window {
+                since: Some(parse_bound("2026-11-21", Bound::Since, 0).unwrap()),
+                until: None,
+            },
+            ..scope.clone()
+        };
+        assert_eq!(
+            day_prefixes(r, &open_ended),
+            [format!("{r}2026/11/21/"), format!("{r}2026/11/22/")]
+        );
+        let no_start = Scope {
+            window: Window::default(),
+            ..scope
+        };
+        assert!(day_prefixes(r, &no_start).is_empty());
+    }
+
+    #[test]
+    fn log_names() {
+        assert!(looks_like_log_name(
+            "AWSLogs/1/CloudTrail/us-east-1/2026/11/01/1_CloudTrail_us-east-1_20261101T0000Z_x.json.gz"
+        ));
+        assert!(looks_like_log_name("exports/events.jsonl"));
+        assert!(!looks_like_log_name("exports/README.md"));
+    }
+}
