@@ -36,8 +36,11 @@ pub const HISTORY_DAYS: i64 = 90;
 /// into the same half second at the server.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(525);
 
-/// Attempts per request before a region is given up.
+/// Attempts per request before a region is given up: throttling and 5xx
+/// pass, so they are tried longer than a connection that fails (which
+/// usually means a wrong endpoint or no network).
 const MAX_ATTEMPTS: u32 = 8;
+const MAX_NETWORK_ATTEMPTS: u32 = 4;
 
 /// One lookup attribute (the API takes one per request), or none: every
 /// management event.
@@ -378,7 +381,7 @@ async fn request(
         match req.send().await {
             Ok(page) => return Ok(page),
             Err(e) => match retry_kind(&e) {
-                Some(kind) if attempt + 1 < MAX_ATTEMPTS => {
+                Some(kind) if attempt + 1 < max_attempts(kind) => {
                     *out.retried.entry(kind).or_default() += 1;
                     let delay =
                         backoff(attempt, Duration::from_millis(500), Duration::from_secs(20));
@@ -397,15 +400,20 @@ async fn request(
     }
 }
 
+fn max_attempts(kind: &str) -> u32 {
+    if kind == "network" {
+        MAX_NETWORK_ATTEMPTS
+    } else {
+        MAX_ATTEMPTS
+    }
+}
+
 /// Whether an error is worth another attempt, and what kind it is.
-fn retry_kind<R>(err: &SdkError<LookupEventsError, R>) -> Option<&'static str>
-where
-    R: HasStatus,
-{
+fn retry_kind(err: &SdkError<LookupEventsError>) -> Option<&'static str> {
     match err {
         SdkError::ServiceError(_) => {
             let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
-            let status = err.raw_response().map(HasStatus::status).unwrap_or(0);
+            let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
             if matches!(
                 code,
                 "ThrottlingException"
@@ -425,17 +433,6 @@ where
         SdkError::TimeoutError(_) => Some("network"),
         SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => Some("network"),
         _ => None,
-    }
-}
-
-/// The HTTP status of a raw response.
-pub trait HasStatus {
-    fn status(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_cloudtrail::config::http::HttpResponse {
-    fn status(&self) -> u16 {
-        self.status().as_u16()
     }
 }
 

@@ -80,22 +80,51 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// An SDK error in one line: the service's code and message when it
-/// answered, else the whole chain of causes (no credentials, connection
-/// refused, timeout…).
+/// answered, else the chain of causes (connection refused, timeout…).
 pub fn describe_error<E, R>(err: &aws_sdk_cloudtrail::error::SdkError<E, R>) -> String
 where
     E: std::error::Error + aws_sdk_cloudtrail::error::ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    use aws_sdk_cloudtrail::error::DisplayErrorContext;
-    match err.as_service_error() {
-        Some(service) => match (service.code(), service.message()) {
-            (Some(code), Some(msg)) => format!("{code}: {msg}"),
-            (Some(code), None) => code.to_string(),
-            _ => DisplayErrorContext(err).to_string(),
-        },
-        None => DisplayErrorContext(err).to_string(),
+    if let Some(service) = err.as_service_error() {
+        match (service.code(), service.message()) {
+            (Some(code), Some(msg)) => return format!("{code}: {msg}"),
+            (Some(code), None) => return code.to_string(),
+            _ => {}
+        }
     }
+    causes(err)
+}
+
+/// An error and its sources, joined by `: ` (each said once).
+pub fn causes(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let msg = e.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        source = e.source();
+    }
+    out
+}
+
+/// Resolves credentials once, before any request, so that a machine with
+/// none gets one clear error instead of one per region.
+pub async fn check_credentials(sdk: &SdkConfig) -> anyhow::Result<()> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| anyhow::anyhow!("no AWS credentials provider is configured"))?;
+    provider.provide_credentials().await.map_err(|e| {
+        anyhow::anyhow!(
+            "no AWS credentials: {}\nset AWS_PROFILE or pass --profile, run `aws sso login`, export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role is attached",
+            causes(&e)
+        )
+    })?;
+    Ok(())
 }
 
 /// A retry delay: exponential from `base`, capped, with jitter so that

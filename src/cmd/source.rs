@@ -181,6 +181,7 @@ fn read_api(
     }
     let rt = crate::aws::runtime().context("starting the network runtime")?;
     let sdk = rt.block_on(aws.sdk_config());
+    rt.block_on(crate::aws::check_credentials(&sdk))?;
     let regions = if aws.all_regions {
         rt.block_on(enabled_regions(&sdk))?
     } else if !aws.regions.is_empty() {
@@ -302,6 +303,7 @@ fn read_s3(
 ) -> anyhow::Result<()> {
     let rt = crate::aws::runtime().context("starting the network runtime")?;
     let sdk = rt.block_on(aws.sdk_config());
+    rt.block_on(crate::aws::check_credentials(&sdk))?;
     let scope = Scope {
         window: wanted.opts.window,
         now: wanted.now,

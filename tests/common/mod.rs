@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod fake_aws;
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,7 +16,28 @@ pub struct Run {
 
 /// Runs the built `ctaudit` binary from the repository root.
 pub fn ctaudit(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_ctaudit"))
+    ctaudit_env(args, &[])
+}
+
+/// Runs `ctaudit` with these environment variables and no AWS settings
+/// inherited from the machine (no profile, config file or metadata service).
+pub fn ctaudit_env(args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctaudit"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/ctaudit-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/ctaudit-test/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
         .args(args)
         .current_dir(root())
         .output()
@@ -52,4 +76,52 @@ pub fn json(run: &Run) -> serde_json::Value {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// Test credentials and an endpoint for every AWS service.
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "AKIDCTAUDITTEST".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "ctaudit-test-secret".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+    ]
+}
+
+/// Every record of the CloudTrail files (`.json`, `.json.gz`) under `dir`,
+/// digest files left out.
+pub fn load_trail(dir: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            let name = path.to_string_lossy().to_string();
+            if path.is_dir() {
+                if !name.ends_with("CloudTrail-Digest") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("readable file");
+            let text = if name.ends_with(".gz") {
+                let mut s = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(&bytes[..]),
+                    &mut s,
+                )
+                .expect("gzip");
+                s
+            } else if name.ends_with(".json") {
+                String::from_utf8(bytes).expect("utf-8")
+            } else {
+                continue;
+            };
+            let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            if let Some(records) = doc["Records"].as_array() {
+                out.extend(records.iter().cloned());
+            }
+        }
+    }
+    out
 }

@@ -1,0 +1,439 @@
+//! `--api`: the real CloudTrail, IAM and Account clients against a loopback
+//! endpoint that serves a fixture trail as the API does (see
+//! `common/fake_aws.rs`). No AWS account, no network.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::fake_aws::{FakeAws, Fault};
+use common::{Run, aws_env, ctaudit_env, json, load_trail, path_str, root};
+use serde_json::{Value, json};
+
+/// The whole sample trail lies in this window; `--now` keeps the API's
+/// 90 days of history around it whatever the date of the test run.
+const WINDOW: [&str; 6] = [
+    "--since",
+    "2026-11-16",
+    "--until",
+    "2026-11-23",
+    "--now",
+    "2026-11-23T00:00:00Z",
+];
+
+fn run_api(fake: &FakeAws, args: &[&str]) -> Run {
+    ctaudit_env(args, &aws_env(&fake.url()))
+}
+
+/// `findings` and `summary` of a JSON report: what must not depend on the
+/// source.
+fn findings(run: &Run) -> (Value, Value) {
+    let doc = json(run);
+    (doc["findings"].clone(), doc["summary"].clone())
+}
+
+#[test]
+fn api_and_logs_give_identical_findings() {
+    let trail = load_trail(&root().join("sample-logs"));
+    let fake = FakeAws::start(&trail, &["ap-south-1"], &[]);
+    let report = [
+        "report",
+        "--policy",
+        "sample-logs/policy.toml",
+        "--format",
+        "json",
+    ];
+
+    let from_logs = ctaudit_env(
+        &[&report[..], &["--logs", "sample-logs"], &WINDOW].concat(),
+        &[],
+    );
+    let from_api = run_api(
+        &fake,
+        &[&report[..], &["--api", "--all-regions"], &WINDOW].concat(),
+    );
+    assert_eq!(from_api.code, 1, "findings → exit 1\n{}", from_api.stderr);
+    assert_eq!(findings(&from_api), findings(&from_logs));
+    assert!(findings(&from_api).0.as_array().unwrap().len() > 20);
+
+    // Only what the reports need was asked for: web-identity calls, then
+    // each long-lived key, then root by user name; never every event.
+    let asked: BTreeSet<String> = fake.stats(|s| {
+        s.lookups
+            .values()
+            .flatten()
+            .map(|(_, l)| l.clone())
+            .collect()
+    });
+    assert!(asked.contains("EventName=AssumeRoleWithWebIdentity"));
+    assert!(asked.contains("Username=root"));
+    assert!(asked.iter().all(|l| l != "all"), "{asked:?}");
+    let keys: Vec<&String> = asked
+        .iter()
+        .filter(|l| l.starts_with("AccessKeyId=AKIA"))
+        .collect();
+    assert!(!keys.is_empty());
+    // The allowed legacy user's key is not looked up.
+    let doc = json(&from_api);
+    let api = &doc["input"]["api"];
+    assert_eq!(
+        api["keys"]["allowed_users"],
+        json!(["arn:aws:iam::111122223333:user/legacy-backup"])
+    );
+    // Every region enabled for the account was asked, the empty one too.
+    let regions: Vec<&str> = api["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["ap-south-1", "eu-central-1", "us-east-1"]);
+    assert_eq!(fake.stats(|s| s.throttled), 0);
+    assert_eq!(
+        fake.stats(|s| s.other.get("account:ListRegions").copied()),
+        Some(1)
+    );
+
+    // The table names the keys that were looked up.
+    let table = run_api(
+        &fake,
+        &[
+            &[
+                "report",
+                "--api",
+                "--region",
+                "us-east-1",
+                "--report",
+                "iam-user-keys",
+                "--policy",
+                "sample-logs/policy.toml",
+            ][..],
+            &WINDOW,
+        ]
+        .concat(),
+    );
+    assert!(
+        table.stdout.contains("looked up AccessKeyId=AKIA"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("not looked up: keys of arn:aws:iam::111122223333:user/legacy-backup"),
+        "{}",
+        table.stdout
+    );
+}
+
+/// `n` management events per region (three per second, so that pages end
+/// between events of the same second), plus data events the API never
+/// returns.
+fn generated_trail(regions: &[&str], n: usize) -> Vec<Value> {
+    let names = [
+        "AssumeRoleWithWebIdentity",
+        "DescribeInstances",
+        "GetCallerIdentity",
+        "PutObject",
+    ];
+    let mut out = Vec::new();
+    for region in regions {
+        for i in 0..n {
+            let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").unwrap()
+                + chrono::Duration::seconds((i / 3) as i64);
+            let name = names[i % names.len()];
+            let data = name == "PutObject";
+            out.push(json!({
+                "eventVersion": "1.09",
+                "eventID": format!("{region}-{i:05}"),
+                "eventTime": t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "eventName": name,
+                "eventSource": if data { "s3.amazonaws.com" } else { "ec2.amazonaws.com" },
+                "awsRegion": region,
+                "eventCategory": if data { "Data" } else { "Management" },
+                "managementEvent": !data,
+                "readOnly": true,
+                "recipientAccountId": "111122223333",
+                "userIdentity": {
+                    "type": "IAMUser",
+                    "userName": format!("user{}", i % 3),
+                    "arn": format!("arn:aws:iam::111122223333:user/user{}", i % 3),
+                    "accessKeyId": format!("AKIAUSER{}EXAMPLE", i % 3),
+                },
+            }));
+        }
+    }
+    out
+}
+
+fn ids_of(run: &Run) -> Vec<String> {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.lines().skip(1).map(str::to_string).collect()
+}
+
+fn management_ids(trail: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = trail
+        .iter()
+        .filter(|e| e["managementEvent"] == true)
+        .map(|e| e["eventID"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+const ALL_IDS: &str = "SELECT event_id FROM events ORDER BY event_id";
+
+#[test]
+fn a_multi_page_multi_region_pull_is_complete_and_never_throttled() {
+    let regions = ["eu-west-1", "us-east-1", "us-west-2"];
+    // 160 events, 120 of them management: three pages, the last short.
+    let trail = generated_trail(&regions, 160);
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let mut args = vec!["query", "--api", "--format", "csv"];
+    for r in regions {
+        args.extend(["--region", r]);
+    }
+    args.extend(WINDOW);
+    args.push(ALL_IDS);
+    let run = run_api(&fake, &args);
+    let ids = ids_of(&run);
+    assert_eq!(ids, management_ids(&trail), "none lost, none twice");
+
+    fake.stats(|s| {
+        assert_eq!(s.throttled, 0, "the pacing never provokes throttling");
+        assert!(s.max_per_second() <= 2, "{}", s.max_per_second());
+        for r in regions {
+            assert_eq!(s.lookups[r].len(), 3, "{r}: 120 events in pages of 50");
+            assert!(s.lookups[r].iter().all(|(_, l)| l == "all"));
+        }
+    });
+}
+
+#[test]
+fn throttles_and_server_errors_are_retried_and_the_result_is_complete() {
+    let regions = ["eu-west-1", "us-east-1"];
+    let trail = generated_trail(&regions, 160);
+    let faults = [
+        (1, Fault::Throttle),
+        (2, Fault::Throttle),
+        (4, Fault::Status(500)),
+        (6, Fault::Status(503)),
+    ];
+    let fake = FakeAws::start(&trail, &[], &faults);
+    let base = [
+        "query",
+        "--api",
+        "--region",
+        "eu-west-1",
+        "--region",
+        "us-east-1",
+    ];
+    let run = run_api(
+        &fake,
+        &[&base[..], &["--format", "csv"], &WINDOW, &[ALL_IDS]].concat(),
+    );
+    assert_eq!(ids_of(&run), management_ids(&trail));
+    assert_eq!(fake.stats(|s| s.injected), 4);
+    assert_eq!(fake.stats(|s| s.throttled), 0);
+    // 6 pages and 4 retries.
+    assert_eq!(fake.stats(|s| s.lookup_requests()), 10);
+}
+
+#[test]
+fn the_account_summary_counts_requests_pages_and_retries() {
+    let trail = generated_trail(&["us-east-1"], 80);
+    let fake = FakeAws::start(
+        &trail,
+        &[],
+        &[(0, Fault::Throttle), (2, Fault::Status(502))],
+    );
+    let run = run_api(
+        &fake,
+        &[
+            &[
+                "report",
+                "--api",
+                "--format",
+                "json",
+                "--report",
+                "iam-user-keys",
+            ][..],
+            &WINDOW,
+        ]
+        .concat(),
+    );
+    let doc = json(&run);
+    let region = &doc["input"]["api"]["regions"][0];
+    assert_eq!(region["region"], "us-east-1");
+    assert_eq!(
+        region["retried"],
+        json!({"throttled": 1, "server-error": 1})
+    );
+    // Three keys, looked up one by one: 20 events each, one page each.
+    assert_eq!(region["events"], json!([20, 20, 20]));
+    assert_eq!(region["pages"], 3);
+    assert_eq!(region["requests"], 5);
+    assert_eq!(doc["summary"]["iam-user-keys"], 60);
+    assert_eq!(
+        doc["input"]["api"]["lookups"],
+        json!([
+            "AccessKeyId=AKIAUSER0EXAMPLE",
+            "AccessKeyId=AKIAUSER1EXAMPLE",
+            "AccessKeyId=AKIAUSER2EXAMPLE"
+        ])
+    );
+}
+
+#[test]
+fn iam_user_keys_are_found_key_by_key_exactly_as_in_the_files() {
+    // The sample trail's key uses, plus noise the lookups must not bring:
+    // temporary keys and other events.
+    let trail = load_trail(&root().join("sample-logs"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trail.json");
+    std::fs::write(&file, json!({ "Records": trail }).to_string()).unwrap();
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let report = ["report", "--report", "iam-user-keys", "--format", "json"];
+    let from_logs = ctaudit_env(
+        &[&report[..], &["--logs", path_str(&file)], &WINDOW].concat(),
+        &[],
+    );
+    let from_api = run_api(
+        &fake,
+        &[
+            &report[..],
+            &["--api", "--region", "us-east-1", "--region", "eu-central-1"],
+            &WINDOW,
+        ]
+        .concat(),
+    );
+    assert_eq!(findings(&from_api), findings(&from_logs));
+    let expected_uses = trail
+        .iter()
+        .filter(|e| {
+            e["userIdentity"]["accessKeyId"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("AKIA"))
+        })
+        .count() as u64;
+    let doc = json(&from_api);
+    // Every AKIA event came back, and nothing but key lookups were asked.
+    assert_eq!(doc["input"]["events_kept"].as_u64().unwrap(), expected_uses);
+    let lookups = doc["input"]["api"]["lookups"].as_array().unwrap();
+    assert!(lookups.iter().all(|l| {
+        let l = l.as_str().unwrap();
+        l.starts_with("AccessKeyId=AKIA") || l == "Username=root"
+    }));
+    assert!(fake.stats(|s| s.other.contains_key("iam:ListUsers")));
+    assert!(fake.stats(|s| s.other.contains_key("iam:GetAccountSummary")));
+}
+
+#[test]
+fn since_older_than_the_api_history_is_an_error() {
+    let fake = FakeAws::start(&[], &[], &[]);
+    let run = run_api(
+        &fake,
+        &[
+            "report",
+            "--api",
+            "--since",
+            "2026-07-01",
+            "--now",
+            "2026-11-23T00:00:00Z",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("older than the 90 days"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--s3"), "{}", run.stderr);
+    assert_eq!(fake.stats(|s| s.lookup_requests()), 0);
+}
+
+#[test]
+fn a_region_that_fails_is_named_and_the_others_are_still_reported() {
+    let regions = ["eu-west-1", "us-east-1"];
+    let trail = generated_trail(&regions, 40);
+    // The first request gets a client error: not retried.
+    let fake = FakeAws::start(&trail, &[], &[(0, Fault::Status(400))]);
+    let args = [
+        &[
+            "query",
+            "--api",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "us-east-1",
+            "--format",
+            "csv",
+        ][..],
+        &WINDOW,
+        &[ALL_IDS],
+    ]
+    .concat();
+    let run = run_api(&fake, &args);
+    assert_eq!(run.code, 2, "a failed region makes the exit status 2");
+    assert!(run.stderr.contains("cloudtrail-api:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stopped querying this region"),
+        "{}",
+        run.stderr
+    );
+    let ids: Vec<&str> = run.stdout.lines().skip(1).collect();
+    assert_eq!(ids.len(), 30, "the other region's 30 management events");
+}
+
+#[test]
+fn no_region_and_no_credentials_are_clear_errors() {
+    let fake = FakeAws::start(&[], &[], &[]);
+    let env: Vec<_> = aws_env(&fake.url())
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_REGION")
+        .collect();
+    let run = ctaudit_env(&["report", "--api", "--since", "1d"], &env);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("which regions?"), "{}", run.stderr);
+
+    let run = ctaudit_env(
+        &["report", "--api", "--region", "us-east-1", "--since", "1d"],
+        &[("AWS_ENDPOINT_URL", fake.url())],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.to_lowercase().contains("credentials"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Not a test of speed (tests never time): prints how long a pull of many
+/// pages takes, for the README. `cargo test --test aws_api -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_api_pull_rate() {
+    let regions = ["eu-west-1", "us-east-1", "us-west-2"];
+    let per_region = 2_500 * 4 / 3; // 2,500 management events per region
+    let trail = generated_trail(&regions, per_region);
+    let fake = FakeAws::start(&trail, &[], &[]);
+    for n in [1, 3] {
+        let mut args = vec!["query", "--api", "--format", "csv"];
+        for r in &regions[..n] {
+            args.extend(["--region", r]);
+        }
+        args.extend(WINDOW);
+        args.push("SELECT count(*) AS n FROM events");
+        let t = std::time::Instant::now();
+        let run = run_api(&fake, &args);
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let events: f64 = run.stdout.lines().nth(1).unwrap().parse().unwrap();
+        println!(
+            "{n} region(s): {events} events in {secs:.1} s; N/50/2 per region = {:.1} s; {:.0} events/s",
+            events / n as f64 / 50.0 / 2.0,
+            events / secs
+        );
+    }
+    println!("throttled: {}", fake.stats(|s| s.throttled));
+}

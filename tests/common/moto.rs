@@ -1,0 +1,218 @@
+//! moto's server (PyPI `moto[server]`), a real S3-compatible endpoint on
+//! loopback, started per test with request recording on, so tests can
+//! count what ctaudit asked for.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct Moto {
+    pub port: u16,
+    child: Child,
+    recording: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request moto saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// The path, percent-decoded (`/bucket/key`).
+    pub path: String,
+    /// The query parameters, percent-decoded.
+    pub query: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A `ListObjectsV2` request: its prefix.
+    pub fn listed_prefix(&self) -> Option<&str> {
+        (self.method == "GET" && self.param("list-type") == Some("2"))
+            .then(|| self.param("prefix").unwrap_or(""))
+    }
+}
+
+impl Moto {
+    /// Starts moto, or says why the test is skipped and returns `None`.
+    /// With `CTAUDIT_REQUIRE_MOTO=1` (as `.ci/run` sets) a missing moto is a
+    /// failure, not a skip.
+    pub fn start(test: &str) -> Option<Moto> {
+        let has_moto = Command::new("python3")
+            .args(["-c", "import moto.server, flask"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_moto {
+            assert!(
+                std::env::var_os("CTAUDIT_REQUIRE_MOTO").is_none(),
+                "{test}: moto's server is required (pip install 'moto[server]')"
+            );
+            eprintln!(
+                "SKIPPED {test}: moto's server is not installed (pip install 'moto[server]'; .ci/run installs it)"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recording = dir.path().join("requests.jsonl");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", &recording)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let moto = Moto {
+            port,
+            child,
+            recording,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn reset_recording(&self) {
+        let _ = std::fs::remove_file(&self.recording);
+    }
+
+    /// The requests seen since the last reset.
+    pub fn seen(&self) -> Vec<Seen> {
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| {
+                let url = v["url"].as_str().unwrap_or("").to_string();
+                let after_host = url.splitn(4, '/').nth(3).unwrap_or("");
+                let (path, query) = after_host.split_once('?').unwrap_or((after_host, ""));
+                Seen {
+                    method: v["method"].as_str().unwrap_or("").to_string(),
+                    path: format!("/{}", decode(path)),
+                    query: query
+                        .split('&')
+                        .filter(|kv| !kv.is_empty())
+                        .map(|kv| {
+                            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                            (decode(k), decode(v))
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Creates `bucket` and uploads every file under `dir`, keyed by its
+    /// path relative to `dir`.
+    pub fn upload_dir(&self, bucket: &str, dir: &Path) {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let key = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                    files.push((key, std::fs::read(&p).expect("file")));
+                }
+            }
+        }
+        self.put(bucket, &files);
+    }
+
+    /// Creates `bucket` (if needed) and puts these objects.
+    pub fn put(&self, bucket: &str, objects: &[(String, Vec<u8>)]) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let creds =
+                aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
+            let conf = aws_sdk_s3::config::Builder::new()
+                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .endpoint_url(self.url())
+                .region(aws_sdk_s3::config::Region::new("us-east-1"))
+                .credentials_provider(creds)
+                .force_path_style(true)
+                .build();
+            let s3 = aws_sdk_s3::Client::from_conf(conf);
+            let _ = s3.create_bucket().bucket(bucket).send().await;
+            for (key, body) in objects {
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(body.clone().into())
+                    .send()
+                    .await
+                    .expect("put object");
+            }
+        });
+    }
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (other, _) => {
+                out.push(other);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
