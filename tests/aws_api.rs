@@ -418,6 +418,8 @@ fn measure_api_pull_rate() {
     let trail = generated_trail(&regions, per_region);
     let fake = FakeAws::start(&trail, &[], &[]);
     for n in [1, 3] {
+        // The endpoint's rate limit spans processes, as AWS's does.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
         let mut args = vec!["query", "--api", "--format", "csv"];
         for r in &regions[..n] {
             args.extend(["--region", r]);
