@@ -439,3 +439,98 @@ fn measure_api_pull_rate() {
     }
     println!("throttled: {}", fake.stats(|s| s.throttled));
 }
+
+#[test]
+fn ingest_from_the_api_fills_the_store() {
+    let regions = ["eu-west-1", "us-east-1"];
+    let trail = generated_trail(&regions, 80);
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = path_str(dir.path());
+    let ingest = [
+        &[
+            "ingest",
+            "--api",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "us-east-1",
+            "--store",
+            store,
+        ][..],
+        &WINDOW,
+    ]
+    .concat();
+    let run = run_api(&fake, &ingest);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("120 events added"), "{}", run.stdout);
+    let run = ctaudit_env(
+        &["query", "--store", store, "--format", "csv", ALL_IDS],
+        &[],
+    );
+    assert_eq!(ids_of(&run), management_ids(&trail));
+    // Pulling again adds nothing.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = run_api(&fake, &ingest);
+    assert!(
+        run.stdout.contains("0 events added, 120 already stored"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn progress_is_shown_on_a_terminal() {
+    // util-linux's `script` runs ctaudit on a pseudo-terminal.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "SKIPPED progress_is_shown_on_a_terminal: `script` (util-linux) is not installed"
+        );
+        return;
+    }
+    let trail = generated_trail(&["us-east-1"], 200);
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let cmd = format!(
+        "{} query --api --region us-east-1 {} 'SELECT count(*) AS n FROM events'",
+        env!("CARGO_BIN_EXE_ctaudit"),
+        WINDOW.join(" ")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .envs(aws_env(&fake.url()))
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ctaudit: LookupEvents us-east-1:"), "{text}");
+    assert!(
+        text.contains("150"),
+        "the count is printed after the progress line: {text}"
+    );
+    // Without a terminal there is no progress line.
+    let run = run_api(
+        &fake,
+        &[
+            "query",
+            "--api",
+            "--region",
+            "us-east-1",
+            "--now",
+            "2026-11-23T00:00:00Z",
+            "--since",
+            "2026-11-16",
+            "SELECT 1 AS x",
+        ],
+    );
+    assert!(
+        !run.stderr.contains("LookupEvents us-east-1:"),
+        "{}",
+        run.stderr
+    );
+}

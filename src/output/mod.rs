@@ -92,6 +92,11 @@ fn table(df: &DataFrame, markdown: bool) -> Table {
     } else {
         t.load_preset(presets::UTF8_FULL_CONDENSED);
         t.set_content_arrangement(ContentArrangement::Dynamic);
+        // A pseudo-terminal without a size (`script`, some CI runners)
+        // reports 0 columns: wrapping to that would put one letter per line.
+        if t.width().is_some_and(|w| w < 40) {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
     }
     t.set_header(df.get_column_names().iter().map(|n| n.as_str()));
     for i in 0..df.height() {
