@@ -534,3 +534,48 @@ fn progress_is_shown_on_a_terminal() {
         run.stderr
     );
 }
+
+#[test]
+fn a_profile_of_the_shared_files_gives_credentials_and_region() {
+    let trail = generated_trail(&["eu-west-1", "us-east-1"], 40);
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, credentials) = (dir.path().join("config"), dir.path().join("credentials"));
+    std::fs::write(&config, "[profile audit]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[audit]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n",
+    )
+    .unwrap();
+    let env = [
+        ("AWS_ENDPOINT_URL", fake.url()),
+        ("AWS_CONFIG_FILE", path_str(&config).to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            path_str(&credentials).to_string(),
+        ),
+    ];
+    let args = [
+        &["query", "--api", "--profile", "audit", "--format", "csv"][..],
+        &WINDOW,
+        &[ALL_IDS],
+    ]
+    .concat();
+    let run = ctaudit_env(&args, &env);
+    let ids = ids_of(&run);
+    assert_eq!(ids.len(), 30);
+    assert!(
+        ids.iter().all(|id| id.starts_with("eu-west-1-")),
+        "the profile's region"
+    );
+    // Without the profile there are no credentials.
+    let args = [
+        &["query", "--api", "--region", "eu-west-1"][..],
+        &WINDOW,
+        &[ALL_IDS],
+    ]
+    .concat();
+    let run = ctaudit_env(&args, &env);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
+}
