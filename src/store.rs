@@ -51,8 +51,17 @@ type RowKey = u128;
 pub struct Store {
     root: PathBuf,
     /// Keys already in the store, per day partition, loaded on first touch.
+    /// Only the most recently touched days are kept (a trail is read in
+    /// date order, so older days are rarely touched again; when they are,
+    /// their keys are read back from the files): memory stays flat however
+    /// long the trail.
     known: HashMap<String, HashSet<RowKey>>,
+    /// Days in `known`, least recently touched first.
+    touched: Vec<String>,
 }
+
+/// Day partitions whose keys stay in memory during one ingest.
+const KNOWN_DAYS: usize = 4;
 
 /// What one append did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -73,6 +82,7 @@ impl Store {
         Ok(Store {
             root: root.to_owned(),
             known: HashMap::new(),
+            touched: Vec::new(),
         })
     }
 
@@ -201,6 +211,12 @@ impl Store {
 
     /// The keys of one day partition, read from its files the first time.
     fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut HashSet<RowKey>, StoreError> {
+        self.touched.retain(|d| d != day);
+        self.touched.push(day.to_string());
+        while self.touched.len() > KNOWN_DAYS {
+            let oldest = self.touched.remove(0);
+            self.known.remove(&oldest);
+        }
         if !self.known.contains_key(day) {
             let mut set = HashSet::new();
             if dir.is_dir() {

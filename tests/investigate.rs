@@ -52,6 +52,63 @@ fn ids(run: &common::Run) -> BTreeSet<String> {
 }
 
 #[test]
+fn ingest_in_small_batches_gives_the_same_store() {
+    // Batches of 4 KiB of input: one or two files each, spanning the
+    // week, so the per-day key sets are evicted and read back.
+    let (small, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = |store: &Path, kib: &str| {
+        ctaudit(&[
+            "ingest",
+            "--logs",
+            "sample-logs",
+            "--store",
+            path_str(store),
+            "--batch-kib",
+            kib,
+        ])
+    };
+    let run = args(small.path(), "4");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("199 events added, 0 already stored"),
+        "{}",
+        run.stdout
+    );
+    let files = |store: &Path| {
+        std::fs::read_dir(store.join("events/date=2026-11-17"))
+            .unwrap()
+            .count()
+    };
+    assert!(files(small.path()) > 1, "several batches wrote this day");
+    let again = args(small.path(), "4");
+    assert!(
+        again.stdout.contains("0 events added, 199 already stored"),
+        "{}",
+        again.stdout
+    );
+    args(whole.path(), "1048576");
+    assert_eq!(files(whole.path()), 1);
+    let q = "SELECT * FROM events ORDER BY event_id";
+    let a = ctaudit(&[
+        "query",
+        "--store",
+        path_str(small.path()),
+        q,
+        "--format",
+        "csv",
+    ]);
+    let b = ctaudit(&[
+        "query",
+        "--store",
+        path_str(whole.path()),
+        q,
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
 fn ingest_is_idempotent_and_keeps_every_event() {
     let dir = tempfile::tempdir().unwrap();
     let run = ingest(dir.path());

@@ -25,11 +25,11 @@ pub struct Args {
     #[command(flatten)]
     pub window: WindowArgs,
 
-    /// Files or S3 objects parsed per batch: bounds memory (each batch is
-    /// written out before the next is read). From the API, a batch is this
-    /// many hundred events.
-    #[arg(long, value_name = "N", default_value_t = 128, hide = true)]
-    pub batch_files: usize,
+    /// Input read per batch, in KiB (files and S3 objects as stored, API
+    /// results as JSON): bounds memory, since each batch is written out
+    /// before the next is read.
+    #[arg(long, value_name = "KIB", default_value_t = 16 * 1024, hide = true)]
+    pub batch_kib: u64,
 }
 
 pub fn run(
@@ -44,10 +44,7 @@ pub fn run(
         policy: None,
         now: args.window.now()?,
     };
-    let batch = match input {
-        Input::Api(_) => args.batch_files.saturating_mul(100),
-        _ => args.batch_files,
-    };
+    let batch = args.batch_kib.max(1) << 10;
     let mut store = Store::create(&args.store)?;
     let mut total = AppendStats::default();
     let summary = read_batches(&input, &wanted, batch, &mut |frame| {

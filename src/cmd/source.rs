@@ -108,7 +108,7 @@ pub struct Wanted<'a> {
 /// Reads the whole input into one events frame (not the store).
 pub fn read_all(input: &Input<'_>, wanted: &Wanted<'_>) -> anyhow::Result<Ingested> {
     let mut frame: Option<DataFrame> = None;
-    let summary = read_batches(input, wanted, usize::MAX, &mut |df| {
+    let summary = read_batches(input, wanted, u64::MAX, &mut |df| {
         frame = Some(match frame.take() {
             None => df,
             Some(mut f) => {
@@ -124,16 +124,16 @@ pub fn read_all(input: &Input<'_>, wanted: &Wanted<'_>) -> anyhow::Result<Ingest
     })
 }
 
-/// Reads the input in batches of about `batch` files, objects or (from the
-/// API) rows, handing each batch's frame to `each` before reading the next,
-/// so that memory is bounded by the batch. Returns the account of all of it.
+/// Reads the input in batches of about `batch_bytes` of input (files and
+/// S3 objects as stored, API results as JSON text), handing each batch's
+/// frame to `each` before reading the next, so that memory is bounded by
+/// the batch, not the trail. Returns the account of all of it.
 pub fn read_batches(
     input: &Input<'_>,
     wanted: &Wanted<'_>,
-    batch: usize,
+    batch_bytes: u64,
     each: &mut dyn FnMut(DataFrame) -> anyhow::Result<()>,
 ) -> anyhow::Result<InputSummary> {
-    let batch = batch.max(1);
     let mut summary = InputSummary::default();
     let mut hand_over = |mut got: Ingested, summary: &mut InputSummary| {
         summary.merge(std::mem::take(&mut got.summary));
@@ -142,8 +142,13 @@ pub fn read_batches(
     match input {
         Input::Logs(paths) => {
             let files = ingest::discover::discover(paths, &wanted.opts.window, &mut summary);
-            for chunk in files.chunks(batch.min(files.len().max(1))) {
-                let got = ingest::ingest_files(chunk, &wanted.opts).context("reading logs")?;
+            let sizes: Vec<u64> = files
+                .iter()
+                .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+                .collect();
+            for range in batches(&sizes, batch_bytes) {
+                let got =
+                    ingest::ingest_files(&files[range], &wanted.opts).context("reading logs")?;
                 hand_over(got, &mut summary)?;
             }
         }
@@ -151,11 +156,44 @@ pub fn read_batches(
             "internal: the store {} is read by the store module",
             dir.display()
         ),
-        Input::Api(aws) => read_api(aws, wanted, batch, &mut summary, &mut hand_over)?,
-        Input::S3(urls, aws) => read_s3(urls, aws, wanted, batch, &mut summary, &mut hand_over)?,
+        Input::Api(aws) => read_api(aws, wanted, batch_bytes, &mut summary, &mut hand_over)?,
+        Input::S3(urls, aws) => {
+            read_s3(urls, aws, wanted, batch_bytes, &mut summary, &mut hand_over)?
+        }
     }
     summary.finish();
     Ok(summary)
+}
+
+/// Consecutive runs of items whose sizes add up to about `budget` (at
+/// least one item each).
+fn batches(sizes: &[u64], budget: u64) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut acc) = (0, 0u64);
+    for (i, size) in sizes.iter().enumerate() {
+        if i > start && acc.saturating_add(*size) > budget {
+            out.push(start..i);
+            (start, acc) = (i, 0);
+        }
+        acc = acc.saturating_add(*size);
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batches_follow_the_byte_budget() {
+        assert_eq!(
+            super::batches(&[5, 5, 5, 20, 1], 10),
+            [0..2, 2..3, 3..4, 4..5]
+        );
+        assert_eq!(super::batches(&[5, 5, 5], u64::MAX), [0..3]);
+        assert!(super::batches(&[], 10).is_empty());
+    }
 }
 
 type HandOver<'f> = dyn FnMut(Ingested, &mut InputSummary) -> anyhow::Result<()> + 'f;
@@ -163,7 +201,7 @@ type HandOver<'f> = dyn FnMut(Ingested, &mut InputSummary) -> anyhow::Result<()>
 fn read_api(
     aws: &AwsArgs,
     wanted: &Wanted<'_>,
-    batch: usize,
+    batch_bytes: u64,
     summary: &mut InputSummary,
     hand_over: &mut HandOver<'_>,
 ) -> anyhow::Result<()> {
@@ -239,7 +277,7 @@ fn read_api(
         for event in &page.events {
             collector.push(&page.source, event);
         }
-        if collector.rows() >= batch {
+        if collector.pending_bytes() >= batch_bytes {
             hand_over(collector.take()?, summary)?;
         }
     }
@@ -297,7 +335,7 @@ fn read_s3(
     urls: &[S3Url],
     aws: &AwsArgs,
     wanted: &Wanted<'_>,
-    batch: usize,
+    batch_bytes: u64,
     summary: &mut InputSummary,
     hand_over: &mut HandOver<'_>,
 ) -> anyhow::Result<()> {
@@ -320,14 +358,11 @@ fn read_s3(
         };
         let mut listing = rt.block_on(s3::list(&client, url, &scope, summary));
         let objects = std::mem::take(&mut listing.keys);
-        for chunk in objects.chunks(batch.min(objects.len().max(1))) {
+        let sizes: Vec<u64> = objects.iter().map(|o| o.size).collect();
+        for range in batches(&sizes, batch_bytes) {
             let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-            rt.spawn(s3::fetch(
-                client.clone(),
-                url.bucket.clone(),
-                chunk.to_vec(),
-                tx,
-            ));
+            let chunk = objects[range].to_vec();
+            rt.spawn(s3::fetch(client.clone(), url.bucket.clone(), chunk, tx));
             let blobs = std::iter::from_fn(move || rx.blocking_recv());
             let got = ingest::ingest_blobs(blobs, &wanted.opts).context("reading S3 objects")?;
             hand_over(got, summary)?;

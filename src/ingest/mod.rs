@@ -197,9 +197,9 @@ impl Collector {
         &mut self.summary
     }
 
-    /// Rows kept since the last [`Collector::take`].
-    pub fn rows(&self) -> usize {
-        self.builder.len()
+    /// JSON bytes pushed since the last [`Collector::take`].
+    pub fn pending_bytes(&self) -> u64 {
+        self.summary.bytes_read
     }
 
     /// The frame of the events pushed since the last call, and their account.
