@@ -191,7 +191,10 @@ mod tests {
             super::batches(&[5, 5, 5, 20, 1], 10),
             [0..2, 2..3, 3..4, 4..5]
         );
-        assert_eq!(super::batches(&[5, 5, 5], u64::MAX), vec![std::ops::Range { start: 0, end: 3 }]);
+        assert_eq!(
+            super::batches(&[5, 5, 5], u64::MAX),
+            vec![std::ops::Range { start: 0, end: 3 }]
+        );
         assert!(super::batches(&[], 10).is_empty());
     }
 }

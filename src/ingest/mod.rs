@@ -9,6 +9,7 @@
 
 pub mod container;
 pub mod discover;
+mod inflate;
 pub mod record;
 pub mod summary;
 
@@ -212,6 +213,8 @@ impl Collector {
 thread_local! {
     /// Per-thread buffers: the file's bytes, and its decompressed content.
     static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// Per-thread libdeflate decompressor.
+    static INFLATER: RefCell<inflate::Inflater> = RefCell::new(inflate::Inflater::new());
 }
 
 /// Reads one file into `builder`, accounting for it in `summary`.
@@ -292,8 +295,9 @@ fn read_content(
     }
 }
 
-/// When `raw` is gzip (by its magic bytes), decompresses it into `plain`.
-/// A broken stream gives the reason, what went wrong, and what was
+/// When `raw` is gzip (by its magic bytes), decompresses it into `plain`:
+/// whole, with libdeflate, and when that fails with the streaming decoder,
+/// so that a broken stream gives the reason, what went wrong, and what was
 /// decompressed before the damage.
 fn decompress<'b>(
     raw: &'b [u8],
@@ -301,6 +305,9 @@ fn decompress<'b>(
 ) -> Result<&'b [u8], (FailReason, String, &'b [u8])> {
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
+    }
+    if let Some(n) = INFLATER.with(|i| i.borrow_mut().gunzip(raw, plain)) {
+        return Ok(&plain[..n]);
     }
     plain.clear();
     match flate2::read::MultiGzDecoder::new(raw).read_to_end(plain) {
