@@ -55,7 +55,7 @@ pub struct Store {
     /// date order, so older days are rarely touched again; when they are,
     /// their keys are read back from the files): memory stays flat however
     /// long the trail.
-    known: HashMap<String, HashSet<RowKey>>,
+    known: HashMap<String, KeyIndex>,
     /// Days in `known`, least recently touched first.
     touched: Vec<String>,
 }
@@ -185,10 +185,15 @@ impl Store {
             let dir = self.root.join("events").join(format!("date={day}"));
             let known = self.known_keys(day, &dir)?;
             let read = rows.len();
+            let mut this_batch = HashSet::new();
             let fresh: Vec<IdxSize> = rows
                 .into_iter()
-                .filter(|&i| known.insert(keys[i as usize]))
+                .filter(|&i| {
+                    let key = keys[i as usize];
+                    !known.contains(key) && this_batch.insert(key)
+                })
                 .collect();
+            known.add(this_batch.into_iter().collect());
             stats.already_stored += (read - fresh.len()) as u64;
             if fresh.is_empty() {
                 continue;
@@ -210,7 +215,7 @@ impl Store {
     }
 
     /// The keys of one day partition, read from its files the first time.
-    fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut HashSet<RowKey>, StoreError> {
+    fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut KeyIndex, StoreError> {
         self.touched.retain(|d| d != day);
         self.touched.push(day.to_string());
         while self.touched.len() > KNOWN_DAYS {
@@ -218,7 +223,7 @@ impl Store {
             self.known.remove(&oldest);
         }
         if !self.known.contains_key(day) {
-            let mut set = HashSet::new();
+            let mut set = Vec::new();
             if dir.is_dir() {
                 let files = part_files(dir).map_err(|source| StoreError::Io {
                     path: dir.to_owned(),
@@ -231,9 +236,49 @@ impl Store {
                     set.extend(keys);
                 }
             }
-            self.known.insert(day.to_string(), set);
+            let mut index = KeyIndex::default();
+            index.add(set);
+            self.known.insert(day.to_string(), index);
         }
         Ok(self.known.get_mut(day).expect("inserted above"))
+    }
+}
+
+/// The keys of one day partition, sorted: 16 bytes a key (a hash set
+/// takes more than twice that), looked up by binary search, merged in
+/// linear time as batches add to it.
+#[derive(Debug, Default)]
+struct KeyIndex {
+    sorted: Vec<RowKey>,
+}
+
+impl KeyIndex {
+    fn contains(&self, key: RowKey) -> bool {
+        self.sorted.binary_search(&key).is_ok()
+    }
+
+    /// Adds keys, merging from the back in place: no second copy of the
+    /// index is ever held.
+    fn add(&mut self, mut keys: Vec<RowKey>) {
+        keys.sort_unstable();
+        keys.dedup();
+        keys.retain(|k| !self.contains(*k));
+        let (n, m) = (self.sorted.len(), keys.len());
+        if m == 0 {
+            return;
+        }
+        self.sorted.reserve_exact(m);
+        self.sorted.resize(n + m, 0);
+        let (mut i, mut j) = (n, m);
+        for k in (0..n + m).rev() {
+            if i > 0 && (j == 0 || self.sorted[i - 1] > keys[j - 1]) {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = keys[j - 1];
+                j -= 1;
+            }
+        }
     }
 }
 
@@ -336,6 +381,16 @@ fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_key_index_merges_and_finds() {
+        let mut index = super::KeyIndex::default();
+        index.add(vec![5, 1, 9]);
+        index.add(vec![4, 9, 2]);
+        index.add(vec![]);
+        assert_eq!(index.sorted, [1, 2, 4, 5, 9]);
+        assert!(index.contains(4) && !index.contains(3));
+    }
+
     use super::*;
 
     fn frame(records: &[&str]) -> DataFrame {

@@ -28,7 +28,7 @@ pub struct Args {
     /// Input read per batch, in KiB (files and S3 objects as stored, API
     /// results as JSON): bounds memory, since each batch is written out
     /// before the next is read.
-    #[arg(long, value_name = "KIB", default_value_t = 16 * 1024, hide = true)]
+    #[arg(long, value_name = "KIB", default_value_t = 8 * 1024, hide = true)]
     pub batch_kib: u64,
 }
 

@@ -44,6 +44,9 @@ impl Inflater {
         let (mut read, mut written) = (0usize, 0usize);
         while read < gz.len() {
             if out.len() < written + want {
+                // Exactly what is needed: doubling would leave each thread
+                // with up to twice its largest file.
+                out.reserve_exact(written + want - out.len());
                 out.resize(written + want, 0);
             }
             let (mut used_in, mut used_out) = (0usize, 0usize);
