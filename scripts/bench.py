@@ -117,20 +117,23 @@ def main():
     ap.add_argument("--dir", default="/tmp/ctaudit-bench")
     ap.add_argument("--skip", default="", help="comma-separated tools to skip (jq,duckdb,zcat,ingest)")
     ap.add_argument("--binary", help="an existing ctaudit binary to time instead of building one")
+    ap.add_argument("--mix", choices=["heavy", "lean"], default="heavy",
+                    help="event sizes: heavy (about 1.8 KB) or lean (about 1.1 KB, the issue's mix)")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     ensure_tools()
 
-    trail = os.path.join(a.dir, f"trail-{a.events}")
+    tag = f"{a.events}" if a.mix == "heavy" else f"{a.events}-{a.mix}"
+    trail = os.path.join(a.dir, f"trail-{tag}")
     expected_path = trail + ".expected.json"
     if not os.path.exists(expected_path):
         print(f"generating {a.events} events under {trail} ...", file=sys.stderr)
         with open(expected_path + ".tmp", "w") as out:
-            sh(f"{sys.executable} {ROOT}/scripts/gen-trail.py {trail} --events {a.events}", stdout=out)
+            sh(f"{sys.executable} {ROOT}/scripts/gen-trail.py {trail} --events {a.events} --mix {a.mix}", stdout=out)
         os.rename(expected_path + ".tmp", expected_path)
     expected = json.load(open(expected_path))
     files = sorted(glob.glob(os.path.join(trail, "**", "*.json.gz"), recursive=True))
-    listing = os.path.join(a.dir, f"files-{a.events}.txt")
+    listing = os.path.join(a.dir, f"files-{tag}.txt")
     with open(listing, "w") as f:
         f.write("\n".join(files) + "\n")
     mb = expected["uncompressed_bytes"] / 1e6
@@ -144,7 +147,7 @@ def main():
         sh(f"cargo build --release --quiet --manifest-path {ROOT}/Cargo.toml")
         ctaudit = os.path.join(ROOT, "target", "release", "ctaudit")
 
-    plain = os.path.join(a.dir, f"plain-{a.events}")
+    plain = os.path.join(a.dir, f"plain-{tag}")
     if not os.path.isdir(plain):
         os.makedirs(plain + ".tmp", exist_ok=True)
         sh(f"xargs -a {listing} -P2 -n 100 sh -c 'for f; do libdeflate-gunzip -c \"$f\" > {plain}.tmp/$(basename \"$f\" .gz); done' _")
@@ -160,7 +163,7 @@ def main():
     rows.append(("ctaudit report (4 reports)", wall, rss, ok))
 
     if "ingest" not in skip:
-        store = os.path.join(a.dir, f"store-{a.events}")
+        store = os.path.join(a.dir, f"store-{tag}")
         w, r, out = best(f"rm -rf {store} && {ctaudit} ingest --logs {trail} --store {store}", files, a.runs)
         rows.append(("ctaudit ingest (into the store)", w, r, f"{a.events} events added" in out))
         for label, query in [

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates a large, realistic CloudTrail trail for benchmarks.
 
-    python3 scripts/gen-trail.py OUT_DIR --events 200000 [--seed 1] [--jobs 2]
+    python3 scripts/gen-trail.py OUT_DIR --events 200000 [--mix heavy|lean] [--seed 1] [--jobs 2]
 
 Writes CloudTrail's S3 layout (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
 <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<id>.json.gz) with a mix of
@@ -12,8 +12,13 @@ expected counts the benchmark checks every tool against:
   - events made with long-lived (AKIA) keys, by identity ARN.
 
 The mix: about 2 % web-identity calls (a tenth of them failing), about 1 %
-AKIA-key calls, the rest ordinary management and data events of 1-2 KB with
-assumed-role identities, payloads and TLS details. Deterministic per seed.
+AKIA-key calls, the rest ordinary management and data events with
+assumed-role identities and payloads. `--mix heavy` (the default): 1-2 KB
+events (about 1.8 KB on average) with TLS details, additional event data and
+resources, in 5-minute files of 500 events and hourly files of 6,000.
+`--mix lean`: about 1.1 KB events (no TLS details, additional event data or
+resources on ordinary events) in files of 500, so that 2 M events make about
+2.2 GB in about 4,000 files. Deterministic per seed.
 """
 
 import argparse
@@ -51,6 +56,9 @@ def hexid(rng, n):
 def uuid(rng):
     h = hexid(rng, 32)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+LEAN = False
 
 
 def event(rng, t, account, region):
@@ -99,6 +107,8 @@ def event(rng, t, account, region):
                                          "x-amz-id-2": hexid(rng, 76), "bytesTransferredOut": rng.randint(0, 100000)},
                  "resources": [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::acme-data/{hexid(rng, 30)}"},
                                {"accountId": account, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-data"}]})
+    if LEAN:
+        del base["tlsDetails"], base["additionalEventData"], base["resources"]
     if category == "Data":
         base["managementEvent"] = False
     if r < 0.03:
@@ -120,7 +130,9 @@ def event(rng, t, account, region):
 
 
 def write_file(args):
-    out, account, region, start, n, seed, minutes = args
+    out, account, region, start, n, seed, minutes, lean = args
+    global LEAN
+    LEAN = lean
     rng = random.Random(seed)
     records, wi, akia = [], Counter(), Counter()
     for i in range(n):
@@ -147,17 +159,19 @@ def main():
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--mix", choices=["heavy", "lean"], default="heavy")
     a = ap.parse_args()
+    lean = a.mix == "lean"
     rng = random.Random(a.seed)
     start = datetime(2026, 11, 16, tzinfo=timezone.utc)
     # About 500 events per 5-minute file, and one hourly file (6,000) per 20 files.
     jobs, left, i = [], a.events, 0
     while left > 0:
-        hourly = i % 20 == 19
+        hourly = i % 20 == 19 and not lean
         n = min(left, 6000 if hourly else 500)
         account, region = ACCOUNTS[i % 2], REGIONS[(i // 2) % 3]
         t = start + timedelta(minutes=5 * (i // 6))
-        jobs.append((a.out, account, region, t, n, rng.randrange(1 << 30), 60 if hourly else 5))
+        jobs.append((a.out, account, region, t, n, rng.randrange(1 << 30), 60 if hourly else 5, lean))
         left -= n
         i += 1
     total, wi, akia = 0, Counter(), Counter()

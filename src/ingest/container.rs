@@ -110,14 +110,25 @@ pub fn read_events(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
             error: None,
         };
     };
-    match bytes[first] {
-        b'[' => read_top_level(
+    // Nearly every file is valid UTF-8: checked once here with SIMD, the
+    // parser can then skip checking each string again (a tenth of its time).
+    // Invalid UTF-8 takes the checking path, which says where the damage is.
+    let text = simdutf8::basic::from_utf8(bytes).ok();
+    match (bytes[first], text) {
+        (b'[', Some(text)) => read_top_level(
+            serde_json::Deserializer::from_str(text),
+            Counter::default(),
+            sink,
+            Container::Array,
+        ),
+        (b'[', None) => read_top_level(
             serde_json::Deserializer::from_slice(bytes),
             Counter::default(),
             sink,
             Container::Array,
         ),
-        b'{' => read_objects(bytes, sink),
+        (b'{', Some(text)) => read_objects(serde_json::Deserializer::from_str(text), bytes, sink),
+        (b'{', None) => read_objects(serde_json::Deserializer::from_slice(bytes), bytes, sink),
         _ => Outcome {
             container: Container::Empty,
             error: Some(ContainerError::other(
@@ -128,8 +139,11 @@ pub fn read_events(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
 }
 
 /// A file that starts with `{`: container objects, or events one after another.
-fn read_objects(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+fn read_objects<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    bytes: &'de [u8],
+    sink: &mut dyn EventSink,
+) -> Outcome {
     let mut counter = Counter::default();
     let first = TopSeed {
         sink: &mut *sink,
@@ -160,8 +174,8 @@ fn container_of(kind: TopKind) -> Container {
 
 /// Reads the remaining top-level values of a file of containers (arrays or
 /// container objects, possibly several one after another).
-fn read_top_level(
-    mut de: serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+fn read_top_level<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
     mut counter: Counter,
     sink: &mut dyn EventSink,
     mut container: Container,
@@ -458,6 +472,21 @@ mod tests {
         let mut sink = Names::default();
         let out = read_events(text.as_bytes(), &mut sink);
         (sink, out)
+    }
+
+    #[test]
+    fn invalid_utf8_keeps_the_records_before_it_and_says_where() {
+        let mut bytes = "{\"Records\":[{\"eventName\":\"Aé\"},{\"eventName\":\"B"
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(b"\xff\"}]}");
+        let mut sink = Names::default();
+        let out = read_events(&bytes, &mut sink);
+        assert_eq!(sink.names, ["Aé"]);
+        let err = out.error.expect("damage reported");
+        assert_eq!(err.record, Some(1));
+        assert!(err.message.contains("unicode"), "{}", err.message);
+        assert_eq!((err.line, err.column), (1, 48));
     }
 
     #[test]
