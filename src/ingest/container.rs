@@ -11,6 +11,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::record::{EventVisitor, Key, RawEvent};
 
@@ -22,6 +23,16 @@ pub trait EventSink {
     /// `null`, an object with no CloudTrail field, an unparseable embedded
     /// `CloudTrailEvent` string).
     fn not_an_event(&mut self);
+    /// Whether the sink wants to look at records' raw text before they are
+    /// parsed ([`EventSink::skim`]).
+    fn skims(&self) -> bool {
+        false
+    }
+    /// Looks at one record's raw JSON text; returns `false` when the sink
+    /// has accounted for it already and it need not be parsed.
+    fn skim(&mut self, _record: &str) -> bool {
+        true
+    }
 }
 
 /// What kind of container a file turned out to be.
@@ -328,6 +339,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
                     map.next_value_seed(EventsSeed {
                         sink: &mut *self.sink,
                         counter: &mut *self.counter,
+                        skim: true,
                     })?;
                     kind = TopKind::Records;
                 }
@@ -335,6 +347,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
                     map.next_value_seed(EventsSeed {
                         sink: &mut *self.sink,
                         counter: &mut *self.counter,
+                        skim: false,
                     })?;
                     kind = TopKind::Lookup;
                 }
@@ -360,6 +373,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         EventsSeed {
             sink: self.sink,
             counter: self.counter,
+            skim: true,
         }
         .visit_seq(seq)?;
         Ok(TopKind::Array)
@@ -370,6 +384,9 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
 struct EventsSeed<'s, 'c> {
     sink: &'s mut dyn EventSink,
     counter: &'c mut Counter,
+    /// Whether the elements are events themselves (not lookup-events items
+    /// wrapping them), so that their raw text can be skimmed.
+    skim: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
@@ -387,6 +404,22 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.skim && self.sink.skims() {
+            // Capture each record's text without building anything (a fast
+            // scan); parse only those the sink still wants.
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                self.counter.seen += 1;
+                let text = raw.get();
+                if text.starts_with('{') && !self.sink.skim(text) {
+                    continue;
+                }
+                match serde_json::from_str::<MaybeEvent<'_>>(text) {
+                    Ok(MaybeEvent::Event(ev)) => deliver(&ev, self.sink, false),
+                    _ => self.sink.not_an_event(),
+                }
+            }
+            return Ok(());
+        }
         while let Some(item) = seq.next_element::<MaybeEvent<'de>>()? {
             self.counter.seen += 1;
             match item {

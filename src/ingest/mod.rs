@@ -387,6 +387,48 @@ impl EventSink for Sink<'_, '_> {
     fn not_an_event(&mut self) {
         self.not_an_event += 1;
     }
+
+    fn skims(&self) -> bool {
+        !self.opts.filter.all
+    }
+
+    /// Most records are not needed by the reports: a search of their raw
+    /// text for what a kept record must contain (the web-identity event
+    /// name, a quoted `AKIA` key) settles them without parsing, and their
+    /// `eventTime` is read straight from the text so they are counted under
+    /// the same reason as after a full parse. Anything unusual is parsed.
+    fn skim(&mut self, record: &str) -> bool {
+        let filter = self.opts.filter;
+        if (filter.web_identity && record.contains(WEB_IDENTITY))
+            || (filter.long_lived_keys && record.contains("\"AKIA"))
+        {
+            return true;
+        }
+        let time = raw_event_time(record).map(parse_event_time);
+        match time {
+            // No findable time: when a window is set, let the parser decide.
+            None if !self.opts.window.is_open() => return true,
+            Some(None) if !self.opts.window.is_open() => return true,
+            Some(Some(t)) if !self.opts.window.contains(t) => self.outside_window += 1,
+            _ => self.not_needed += 1,
+        }
+        self.read += 1;
+        false
+    }
+}
+
+/// The text of a record's `"eventTime": "…"` value, found without parsing:
+/// the first such key in the text (no nested CloudTrail object has one, and
+/// the payloads come after it). Only which reason a record not needed is
+/// counted under could depend on it.
+fn raw_event_time(record: &str) -> Option<&str> {
+    let at = record.find("\"eventTime\"")?;
+    let rest = record[at + 11..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let rest = rest.strip_prefix('"')?;
+    rest.find('"').map(|end| &rest[..end])
 }
 
 /// Sorts the frame by time (events without a time last), then event id and
@@ -408,4 +450,88 @@ pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
         return Ok((df, 0));
     }
     Ok((df.filter(&mask)?, dropped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{Bound, parse_bound};
+
+    #[test]
+    fn raw_event_time_is_found_in_the_text() {
+        assert_eq!(
+            raw_event_time(
+                r#"{"userIdentity":{"type":"Root"},"eventTime" : "2026-11-16T00:00:07Z","x":1}"#
+            ),
+            Some("2026-11-16T00:00:07Z")
+        );
+        assert_eq!(raw_event_time(r#"{"eventName":"X"}"#), None);
+        assert_eq!(raw_event_time(r#"{"eventTime":null}"#), None);
+    }
+
+    /// Skimming must count every record under the same reason as parsing
+    /// it would, and keep the same rows.
+    #[test]
+    fn skimming_and_parsing_agree() {
+        let records = [
+            // kept: web identity in the window; AKIA key in the window
+            r#"{"eventTime":"2026-11-17T10:00:00Z","eventName":"AssumeRoleWithWebIdentity","eventID":"1"}"#,
+            r#"{"eventTime":"2026-11-17T10:00:00Z","eventName":"GetObject","eventID":"2","userIdentity":{"accessKeyId":"AKIAEXAMPLE"}}"#,
+            // outside the window, needed or not
+            r#"{"eventTime":"2026-11-10T10:00:00Z","eventName":"AssumeRoleWithWebIdentity","eventID":"3"}"#,
+            r#"{"eventTime":"2026-11-10T10:00:00Z","eventName":"GetObject","eventID":"4"}"#,
+            // not needed: in the window, time after the payload, no time, odd time
+            r#"{"eventTime":"2026-11-17T11:00:00Z","eventName":"GetObject","eventID":"5"}"#,
+            r#"{"requestParameters":{"a":1},"eventName":"GetObject","eventID":"6","eventTime":"2026-11-10T10:00:00Z"}"#,
+            r#"{"eventName":"GetObject","eventID":"7"}"#,
+            r#"{"eventName":"GetObject","eventID":"8","eventTime":"yesterday"}"#,
+            // an AKIA key mentioned in a payload only: parsed, then not needed
+            r#"{"eventTime":"2026-11-17T10:00:00Z","eventName":"CreateAccessKey","eventID":"9","responseElements":{"accessKey":{"accessKeyId":"AKIANEW"}}}"#,
+            // not an event
+            "42",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.json");
+        std::fs::write(&file, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+        let window = Window {
+            since: Some(parse_bound("2026-11-16", Bound::Since, 0).unwrap()),
+            until: Some(parse_bound("2026-11-18", Bound::Until, 0).unwrap()),
+        };
+        let report = IngestOptions {
+            window,
+            filter: RowFilter {
+                web_identity: true,
+                long_lived_keys: true,
+                all: false,
+            },
+            payloads: false,
+        };
+        let got = ingest_files(std::slice::from_ref(&file), &report).unwrap();
+        let s = &got.summary;
+        assert_eq!((s.events_read, s.events_kept), (10, 2));
+        assert_eq!(s.events_skipped[&SkipRecord::OutsideWindow], 3);
+        assert_eq!(s.events_skipped[&SkipRecord::NotNeeded], 4);
+        assert_eq!(s.events_skipped[&SkipRecord::NotAnEvent], 1);
+        // The same without skimming (every record parsed), rows filtered after.
+        let everything = ingest_files(
+            std::slice::from_ref(&file),
+            &IngestOptions::everything(window),
+        )
+        .unwrap();
+        assert_eq!(
+            everything.summary.events_skipped[&SkipRecord::OutsideWindow],
+            3
+        );
+        assert_eq!(everything.summary.events_read, 10);
+        let ids = |df: &DataFrame| -> Vec<String> {
+            df.column(col::EVENT_ID)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(ids(&got.frame), ["1", "2"]);
+    }
 }
