@@ -18,6 +18,9 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -398,9 +401,13 @@ impl EventSink for Sink<'_, '_> {
     /// `eventTime` is read straight from the text so they are counted under
     /// the same reason as after a full parse. Anything unusual is parsed.
     fn skim(&mut self, record: &str) -> bool {
+        static WEB_IDENTITY_TEXT: LazyLock<Finder<'static>> =
+            LazyLock::new(|| Finder::new(WEB_IDENTITY));
+        static QUOTED_AKIA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"AKIA"));
         let filter = self.opts.filter;
-        if (filter.web_identity && record.contains(WEB_IDENTITY))
-            || (filter.long_lived_keys && record.contains("\"AKIA"))
+        let bytes = record.as_bytes();
+        if (filter.web_identity && WEB_IDENTITY_TEXT.find(bytes).is_some())
+            || (filter.long_lived_keys && QUOTED_AKIA.find(bytes).is_some())
         {
             return true;
         }
@@ -422,7 +429,8 @@ impl EventSink for Sink<'_, '_> {
 /// the payloads come after it). Only which reason a record not needed is
 /// counted under could depend on it.
 fn raw_event_time(record: &str) -> Option<&str> {
-    let at = record.find("\"eventTime\"")?;
+    static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"eventTime\""));
+    let at = KEY.find(record.as_bytes())?;
     let rest = record[at + 11..]
         .trim_start()
         .strip_prefix(':')?
