@@ -149,76 +149,6 @@ pub fn read_events(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
     }
 }
 
-/// The byte ranges of the elements of a lone `{"Records":[…]}` object
-/// (CloudTrail's delivery format), found by a string-aware scan without
-/// parsing, so that a large file's records can be parsed on several
-/// threads. `None` for anything else (other keys, several objects, damage):
-/// the sequential reader handles those and locates any damage.
-pub fn record_ranges(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
-    let ws = |i: &mut usize| {
-        while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
-    };
-    let expect = |i: &mut usize, lit: &[u8]| -> Option<()> {
-        ws(i);
-        bytes.get(*i..*i + lit.len()).filter(|s| *s == lit)?;
-        *i += lit.len();
-        Some(())
-    };
-    let mut i = 0;
-    expect(&mut i, b"{")?;
-    expect(&mut i, b"\"Records\"")?;
-    expect(&mut i, b":")?;
-    expect(&mut i, b"[")?;
-    let mut ranges = Vec::new();
-    ws(&mut i);
-    if bytes.get(i) == Some(&b']') {
-        i += 1;
-    } else {
-        loop {
-            ws(&mut i);
-            let start = i;
-            let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-            loop {
-                let b = *bytes.get(i)?;
-                if in_string {
-                    match (escaped, b) {
-                        (true, _) => escaped = false,
-                        (false, b'\\') => escaped = true,
-                        (false, b'"') => in_string = false,
-                        _ => {}
-                    }
-                } else {
-                    match b {
-                        b'"' => in_string = true,
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' if depth > 0 => depth -= 1,
-                        b',' | b']' if depth == 0 => break,
-                        _ => {}
-                    }
-                }
-                i += 1;
-            }
-            let mut end = i;
-            while end > start && bytes[end - 1].is_ascii_whitespace() {
-                end -= 1;
-            }
-            if end == start {
-                return None;
-            }
-            ranges.push(start..end);
-            i += 1;
-            if bytes[i - 1] == b']' {
-                break;
-            }
-        }
-    }
-    expect(&mut i, b"}")?;
-    ws(&mut i);
-    (i == bytes.len()).then_some(ranges)
-}
-
 /// A file that starts with `{`: container objects, or events one after another.
 fn read_objects<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
@@ -356,20 +286,6 @@ fn deliver(ev: &RawEvent<'_>, sink: &mut dyn EventSink, loose: bool) {
     }
 }
 
-/// Reads one element of a `Records` array from its text: skimmed first
-/// when the sink skims, then parsed if still wanted. Fails only when the
-/// text is not well-formed JSON.
-pub fn read_record(text: &str, sink: &mut dyn EventSink) -> Result<(), serde_json::Error> {
-    if sink.skims() && text.starts_with('{') && !sink.skim(text) {
-        return Ok(());
-    }
-    match serde_json::from_str::<MaybeEvent<'_>>(text)? {
-        MaybeEvent::Event(ev) => deliver(&ev, sink, false),
-        MaybeEvent::NotAnEvent => sink.not_an_event(),
-    }
-    Ok(())
-}
-
 /// Hands one `CloudTrailEvent` string (a lookup-events result, from a file
 /// or from the API) to the sink: the same parser as every other record.
 pub fn deliver_embedded(inner: &str, sink: &mut dyn EventSink) {
@@ -493,8 +409,14 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
             // scan); parse only those the sink still wants.
             while let Some(raw) = seq.next_element::<&'de RawValue>()? {
                 self.counter.seen += 1;
-                // A captured value is well-formed JSON: this cannot fail.
-                let _ = read_record(raw.get(), self.sink);
+                let text = raw.get();
+                if text.starts_with('{') && !self.sink.skim(text) {
+                    continue;
+                }
+                match serde_json::from_str::<MaybeEvent<'_>>(text) {
+                    Ok(MaybeEvent::Event(ev)) => deliver(&ev, self.sink, false),
+                    _ => self.sink.not_an_event(),
+                }
             }
             return Ok(());
         }
@@ -598,27 +520,6 @@ mod tests {
         assert_eq!(err.record, Some(1));
         assert!(err.message.contains("unicode"), "{}", err.message);
         assert_eq!((err.line, err.column), (1, 48));
-    }
-
-    #[test]
-    fn record_ranges_of_a_records_object() {
-        let text = r#" { "Records" : [ {"a":"x,]}\"{"} , [1,{"b":2}], 3 ,{}] } "#;
-        let ranges = record_ranges(text.as_bytes()).unwrap();
-        let parts: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
-        assert_eq!(parts, [r#"{"a":"x,]}\"{"}"#, r#"[1,{"b":2}]"#, "3", "{}"]);
-        assert_eq!(record_ranges(br#"{"Records":[]}"#), Some(vec![]));
-        // Anything else is left to the sequential reader.
-        assert_eq!(
-            record_ranges(br#"{"Records":[{"a":1}]}{"Records":[]}"#),
-            None
-        );
-        assert_eq!(record_ranges(br#"{"Records":[{"a":1}"#), None);
-        assert_eq!(record_ranges(br#"{"Records":[{"a":1},]}"#), None);
-        assert_eq!(
-            record_ranges(br#"{"digestStartTime":"x","Records":[]}"#),
-            None
-        );
-        assert_eq!(record_ranges(br#"[{"a":1}]"#), None);
     }
 
     #[test]

@@ -110,21 +110,16 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
     let parts = files
         .par_iter()
-        .fold(Part::default, |mut part, path| {
-            read_file(path, opts, &mut part);
-            part
-        })
+        .fold(
+            || (FrameBuilder::default(), InputSummary::default()),
+            |(mut builder, mut part), path| {
+                read_file(path, opts, &mut builder, &mut part);
+                (builder, part)
+            },
+        )
+        .map(|(builder, part)| (builder.finish(), part))
         .collect();
     assemble(parts)
-}
-
-/// What one thread's share of the files became: rows in its builder, the
-/// frames of large files parsed on several threads, and their account.
-#[derive(Default)]
-struct Part {
-    builder: FrameBuilder,
-    frames: Vec<DataFrame>,
-    summary: InputSummary,
 }
 
 /// One input fetched whole from elsewhere (an S3 object): its name for
@@ -143,24 +138,25 @@ pub fn ingest_blobs(
 ) -> PolarsResult<Ingested> {
     let parts = blobs
         .par_bridge()
-        .fold(Part::default, |mut part, blob| {
-            read_blob(blob, opts, &mut part);
-            part
-        })
+        .fold(
+            || (FrameBuilder::default(), InputSummary::default()),
+            |(mut builder, mut part), blob| {
+                read_blob(blob, opts, &mut builder, &mut part);
+                (builder, part)
+            },
+        )
+        .map(|(builder, part)| (builder.finish(), part))
         .collect();
     assemble(parts)
 }
 
 /// Stacks the per-thread parts into one sorted frame without duplicates.
-fn assemble(parts: Vec<Part>) -> PolarsResult<Ingested> {
+fn assemble(parts: Vec<(PolarsResult<DataFrame>, InputSummary)>) -> PolarsResult<Ingested> {
     let mut summary = InputSummary::default();
     let mut frame = frame::empty();
-    for part in parts {
-        frame.vstack_mut_owned(part.builder.finish()?)?;
-        for df in part.frames {
-            frame.vstack_mut_owned(df)?;
-        }
-        summary.merge(part.summary);
+    for (df, part) in parts {
+        frame.vstack_mut_owned(df?)?;
+        summary.merge(part);
     }
     frame.rechunk_mut();
     finish(frame, summary)
@@ -225,30 +221,41 @@ thread_local! {
 }
 
 /// Reads one file into `builder`, accounting for it in `summary`.
-fn read_file(path: &Path, opts: &IngestOptions, part: &mut Part) {
+fn read_file(
+    path: &Path,
+    opts: &IngestOptions,
+    builder: &mut FrameBuilder,
+    summary: &mut InputSummary,
+) {
     BUFFERS.with(|cell| {
         let (raw, plain) = &mut *cell.borrow_mut();
         raw.clear();
         if let Err(e) = File::open(path).and_then(|mut f| f.read_to_end(raw)) {
-            let failure = FileFailure::new(path, FailReason::Unreadable, e.to_string());
-            part.summary.failed(failure);
+            summary.failed(FileFailure::new(
+                path,
+                FailReason::Unreadable,
+                e.to_string(),
+            ));
             return;
         }
         let name = path.display().to_string();
-        read_content(&name, raw, plain, opts, part);
+        read_content(&name, raw, plain, opts, builder, summary);
     })
 }
 
 /// Reads one fetched blob into `builder`, accounting for it in `summary`.
-fn read_blob(blob: Blob, opts: &IngestOptions, part: &mut Part) {
+fn read_blob(
+    blob: Blob,
+    opts: &IngestOptions,
+    builder: &mut FrameBuilder,
+    summary: &mut InputSummary,
+) {
     match &blob.bytes {
         Ok(bytes) => BUFFERS.with(|cell| {
             let (_, plain) = &mut *cell.borrow_mut();
-            read_content(&blob.name, bytes, plain, opts, part);
+            read_content(&blob.name, bytes, plain, opts, builder, summary);
         }),
-        Err(e) => part
-            .summary
-            .failed(FileFailure::named(&blob.name, FailReason::Unreadable, e)),
+        Err(e) => summary.failed(FileFailure::named(&blob.name, FailReason::Unreadable, e)),
     }
 }
 
@@ -258,19 +265,13 @@ fn read_content(
     raw: &[u8],
     plain: &mut Vec<u8>,
     opts: &IngestOptions,
-    part: &mut Part,
+    builder: &mut FrameBuilder,
+    summary: &mut InputSummary,
 ) {
     let (content, damage) = match decompress(raw, plain) {
         Ok(content) => (content, None),
         Err((reason, detail, partial)) => (partial, Some((reason, detail))),
     };
-    if damage.is_none()
-        && content.len() >= *PARALLEL_MIN_BYTES
-        && read_parallel(name, content, opts, part)
-    {
-        return;
-    }
-    let (builder, summary) = (&mut part.builder, &mut part.summary);
     let mut sink = Sink::new(builder, opts, name);
     let outcome = read_events(content, &mut sink);
     summary.files_read += 1;
@@ -295,60 +296,6 @@ fn read_content(
         None if outcome.container == Container::Empty => summary.skip_file(SkipFile::Empty, 1),
         None => {}
     }
-}
-
-/// Content from this size up is parsed on several threads when it is one
-/// `{"Records":[…]}` object. `CTAUDIT_PARALLEL_MIN_BYTES` overrides it (the
-/// tests set it to 0 to send every file through this path).
-static PARALLEL_MIN_BYTES: LazyLock<usize> = LazyLock::new(|| {
-    std::env::var("CTAUDIT_PARALLEL_MIN_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16 << 20)
-});
-
-/// Parses a large file's records on several threads, each into a frame of
-/// its own. Returns `false`, having changed nothing, when the content is not
-/// a lone well-formed `Records` object: the sequential reader then reads it
-/// and locates any damage.
-fn read_parallel(name: &str, content: &[u8], opts: &IngestOptions, part: &mut Part) -> bool {
-    let Ok(text) = simdutf8::basic::from_utf8(content) else {
-        return false;
-    };
-    let Some(ranges) = container::record_ranges(content) else {
-        return false;
-    };
-    let chunk = ranges
-        .len()
-        .div_ceil(rayon::current_num_threads() * 4)
-        .max(1);
-    let pieces: Option<Vec<(DataFrame, InputSummary)>> = ranges
-        .par_chunks(chunk)
-        .map(|records| {
-            let mut builder = FrameBuilder::default();
-            let mut summary = InputSummary::default();
-            let mut sink = Sink::new(&mut builder, opts, name);
-            for r in records {
-                // Checked as JSON first, as the sequential reader's capture
-                // does: a skimmed record must not hide damage.
-                let raw: &serde_json::value::RawValue =
-                    serde_json::from_str(&text[r.clone()]).ok()?;
-                container::read_record(raw.get(), &mut sink).ok()?;
-            }
-            sink.flush_into(&mut summary);
-            Some((builder.finish().ok()?, summary))
-        })
-        .collect();
-    let Some(pieces) = pieces else {
-        return false;
-    };
-    part.summary.files_read += 1;
-    part.summary.bytes_read += content.len() as u64;
-    for (df, summary) in pieces {
-        part.frames.push(df);
-        part.summary.merge(summary);
-    }
-    true
 }
 
 /// When `raw` is gzip (by its magic bytes), decompresses it into `plain`:
@@ -594,56 +541,5 @@ mod tests {
                 .collect()
         };
         assert_eq!(ids(&got.frame), ["1", "2"]);
-    }
-}
-
-#[cfg(test)]
-mod parallel_tests {
-    use super::*;
-
-    fn opts() -> IngestOptions {
-        IngestOptions::everything(Window::default())
-    }
-
-    #[test]
-    fn a_large_records_file_parses_the_same_on_several_threads() {
-        let records: Vec<String> = (0..500)
-            .map(|i| format!(r#"{{"eventID":"e{i:03}","eventTime":"2026-11-17T10:00:00Z","eventName":"N{i}"}}"#))
-            .collect();
-        let text = format!(r#"{{"Records":[{}, 7]}}"#, records.join(","));
-        let mut parallel = Part::default();
-        assert!(read_parallel(
-            "big.json",
-            text.as_bytes(),
-            &opts(),
-            &mut parallel
-        ));
-        let mut sequential = Part::default();
-        let options = opts();
-        let mut sink = Sink::new(&mut sequential.builder, &options, "big.json");
-        read_events(text.as_bytes(), &mut sink);
-        sink.flush_into(&mut sequential.summary);
-        let a = assemble(vec![parallel]).unwrap();
-        let b = assemble(vec![sequential]).unwrap();
-        assert_eq!(a.frame, b.frame);
-        assert_eq!(a.summary.events_read, 501);
-        assert_eq!(a.summary.events_read, b.summary.events_read);
-        assert_eq!(a.summary.events_skipped, b.summary.events_skipped);
-    }
-
-    #[test]
-    fn damage_inside_a_record_falls_back_to_the_sequential_reader() {
-        for text in [
-            r#"{"Records":[{"eventName":"A"},{"a" 1}]}"#,
-            r#"{"Records":[{"eventName":"A"} {"eventName":"B"}]}"#,
-        ] {
-            let mut part = Part::default();
-            assert!(
-                !read_parallel("bad.json", text.as_bytes(), &opts(), &mut part),
-                "{text}"
-            );
-            assert_eq!(part.summary.events_read, 0, "nothing counted: {text}");
-            assert!(part.frames.is_empty());
-        }
     }
 }
