@@ -60,6 +60,16 @@ impl AwsArgs {
         }
         loader.load().await
     }
+
+    /// A network runtime and the SDK configuration, with credentials
+    /// resolved (one clear error when there are none).
+    pub fn connect(&self) -> anyhow::Result<(tokio::runtime::Runtime, SdkConfig)> {
+        use anyhow::Context;
+        let rt = runtime().context("starting the network runtime")?;
+        let sdk = rt.block_on(self.sdk_config());
+        rt.block_on(check_credentials(&sdk))?;
+        Ok((rt, sdk))
+    }
 }
 
 /// The region global services (IAM, Account) and S3 are asked in when the

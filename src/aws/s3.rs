@@ -219,9 +219,12 @@ pub async fn list(
                 Vec::new()
             };
             listing.days_listed = (days.len() + walked.len()) as u64;
-            for (prefix, got) in lister.list_all_of(days.into_iter().chain(walked)).await {
+            for (prefix, got) in lister
+                .list_many(days.into_iter().chain(walked), false)
+                .await
+            {
                 match got {
-                    Ok(found) => objects.extend(found),
+                    Ok((_, found)) => objects.extend(found),
                     Err(e) => failures.push((prefix, e)),
                 }
             }
@@ -359,16 +362,18 @@ impl Lister {
         Ok((dirs, objects))
     }
 
-    /// Lists many prefixes (flat) concurrently.
-    async fn list_all_of(
+    /// Lists many prefixes concurrently (at most [`CONCURRENCY`] at once):
+    /// one level below each (`delimited`), or everything under each.
+    async fn list_many(
         &self,
         prefixes: impl Iterator<Item = String>,
-    ) -> Vec<(String, Result<Vec<Object>, String>)> {
+        delimited: bool,
+    ) -> Vec<(String, Result<(Vec<String>, Vec<Object>), String>)> {
         let handles: Vec<_> = prefixes
             .map(|p| {
                 let me = self.clone();
                 tokio::spawn(async move {
-                    let got = me.list_flat(&p).await;
+                    let got = me.list(&p, delimited).await;
                     (p, got)
                 })
             })
@@ -382,21 +387,11 @@ impl Lister {
 
     /// Folder names one level below each prefix, concurrently.
     async fn children_of(&self, prefixes: Vec<String>, failures: &mut Failures) -> Vec<String> {
-        let handles: Vec<_> = prefixes
-            .into_iter()
-            .map(|p| {
-                let me = self.clone();
-                tokio::spawn(async move {
-                    let got = me.children(&p).await;
-                    (p, got)
-                })
-            })
-            .collect();
         let mut dirs = Vec::new();
-        for h in handles {
-            match h.await.expect("listing task") {
-                (_, Ok((d, _))) => dirs.extend(d),
-                (p, Err(e)) => failures.push((p, e)),
+        for (p, got) in self.list_many(prefixes.into_iter(), true).await {
+            match got {
+                Ok((d, _)) => dirs.extend(d),
+                Err(e) => failures.push((p, e)),
             }
         }
         dirs

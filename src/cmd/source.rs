@@ -220,9 +220,7 @@ fn read_api(
             crate::time::format_millis(oldest),
         );
     }
-    let rt = crate::aws::runtime().context("starting the network runtime")?;
-    let sdk = rt.block_on(aws.sdk_config());
-    rt.block_on(crate::aws::check_credentials(&sdk))?;
+    let (rt, sdk) = aws.connect()?;
     let regions = if aws.all_regions {
         rt.block_on(enabled_regions(&sdk))?
     } else if !aws.regions.is_empty() {
@@ -342,9 +340,7 @@ fn read_s3(
     summary: &mut InputSummary,
     hand_over: &mut HandOver<'_>,
 ) -> anyhow::Result<()> {
-    let rt = crate::aws::runtime().context("starting the network runtime")?;
-    let sdk = rt.block_on(aws.sdk_config());
-    rt.block_on(crate::aws::check_credentials(&sdk))?;
+    let (rt, sdk) = aws.connect()?;
     let scope = Scope {
         window: wanted.opts.window,
         now: wanted.now,
