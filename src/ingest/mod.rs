@@ -196,11 +196,6 @@ impl Collector {
         self.summary.bytes_read += json.len() as u64;
     }
 
-    /// The account so far, for failures and source details.
-    pub fn summary_mut(&mut self) -> &mut InputSummary {
-        &mut self.summary
-    }
-
     /// JSON bytes pushed since the last [`Collector::take`].
     pub fn pending_bytes(&self) -> u64 {
         self.summary.bytes_read
