@@ -6,30 +6,13 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::SAMPLE_WINDOW as WINDOW;
 use common::fake_aws::{FakeAws, Fault};
-use common::{Run, aws_env, ctaudit_env, json, load_trail, path_str, root};
+use common::{Run, aws_env, ctaudit_env, findings, json, load_trail, path_str, root};
 use serde_json::{Value, json};
-
-/// The whole sample trail lies in this window; `--now` keeps the API's
-/// 90 days of history around it whatever the date of the test run.
-const WINDOW: [&str; 6] = [
-    "--since",
-    "2026-11-16",
-    "--until",
-    "2026-11-23",
-    "--now",
-    "2026-11-23T00:00:00Z",
-];
 
 fn run_api(fake: &FakeAws, args: &[&str]) -> Run {
     ctaudit_env(args, &aws_env(&fake.url()))
-}
-
-/// `findings` and `summary` of a JSON report: what must not depend on the
-/// source.
-fn findings(run: &Run) -> (Value, Value) {
-    let doc = json(run);
-    (doc["findings"].clone(), doc["summary"].clone())
 }
 
 #[test]

@@ -8,8 +8,7 @@ use std::collections::BTreeSet;
 
 use common::fake_aws::FakeAws;
 use common::moto::Moto;
-use common::{Run, aws_env, ctaudit_env, json, load_trail, root};
-use serde_json::Value;
+use common::{SAMPLE_WINDOW, aws_env, ctaudit_env, findings, json, load_trail, root};
 
 const BUCKET: &str = "acme-trail";
 
@@ -17,11 +16,6 @@ fn s3_env(moto: &Moto) -> Vec<(&'static str, String)> {
     let mut env = aws_env(&moto.url());
     env.push(("AWS_ENDPOINT_URL_S3", moto.url()));
     env
-}
-
-fn findings(run: &Run) -> (Value, Value) {
-    let doc = json(run);
-    (doc["findings"].clone(), doc["summary"].clone())
 }
 
 /// A moto with the sample trail in a bucket, or `None` (skipped).
@@ -38,14 +32,7 @@ fn disk_s3_and_api_give_identical_findings() {
         return;
     };
     let fake = FakeAws::start(&load_trail(&root().join("sample-logs")), &[], &[]);
-    let window = [
-        "--since",
-        "2026-11-16",
-        "--until",
-        "2026-11-23",
-        "--now",
-        "2026-11-23T00:00:00Z",
-    ];
+    let window = SAMPLE_WINDOW;
     let report = [
         &[
             "report",
@@ -267,14 +254,7 @@ fn a_missing_bucket_and_a_damaged_object_are_named_and_the_rest_goes_on() {
         BUCKET,
         &[(key.to_string(), good[..good.len() / 2].to_vec())],
     );
-    let window = [
-        "--since",
-        "2026-11-16",
-        "--until",
-        "2026-11-23",
-        "--now",
-        "2026-11-23T00:00:00Z",
-    ];
+    let window = SAMPLE_WINDOW;
     let run = ctaudit_env(
         &[
             &[

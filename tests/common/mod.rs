@@ -125,3 +125,22 @@ pub fn load_trail(dir: &Path) -> Vec<serde_json::Value> {
     }
     out
 }
+
+/// The window that holds the whole sample trail; `--now` keeps the
+/// CloudTrail API's 90 days of history around it whatever the date of the
+/// test run.
+pub const SAMPLE_WINDOW: [&str; 6] = [
+    "--since",
+    "2026-11-16",
+    "--until",
+    "2026-11-23",
+    "--now",
+    "2026-11-23T00:00:00Z",
+];
+
+/// `findings` and `summary` of a JSON report: what must not depend on
+/// where the events came from.
+pub fn findings(run: &Run) -> (serde_json::Value, serde_json::Value) {
+    let doc = json(run);
+    (doc["findings"].clone(), doc["summary"].clone())
+}
