@@ -108,18 +108,9 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 
 /// Reads the given files (already discovered) into one events frame.
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
-    let parts = files
-        .par_iter()
-        .fold(
-            || (FrameBuilder::default(), InputSummary::default()),
-            |(mut builder, mut part), path| {
-                read_file(path, opts, &mut builder, &mut part);
-                (builder, part)
-            },
-        )
-        .map(|(builder, part)| (builder.finish(), part))
-        .collect();
-    assemble(parts)
+    read_parallel(files.par_iter(), |path, builder, part| {
+        read_file(path, opts, builder, part)
+    })
 }
 
 /// One input fetched whole from elsewhere (an S3 object): its name for
@@ -136,12 +127,22 @@ pub fn ingest_blobs(
     blobs: impl Iterator<Item = Blob> + Send,
     opts: &IngestOptions,
 ) -> PolarsResult<Ingested> {
-    let parts = blobs
-        .par_bridge()
+    read_parallel(blobs.par_bridge(), |blob, builder, part| {
+        read_blob(blob, opts, builder, part)
+    })
+}
+
+/// Reads each input on rayon's threads, each thread into a builder and an
+/// account of its own, then stacks them into one frame.
+fn read_parallel<T: Send>(
+    inputs: impl ParallelIterator<Item = T>,
+    read: impl Fn(T, &mut FrameBuilder, &mut InputSummary) + Sync + Send,
+) -> PolarsResult<Ingested> {
+    let parts = inputs
         .fold(
             || (FrameBuilder::default(), InputSummary::default()),
-            |(mut builder, mut part), blob| {
-                read_blob(blob, opts, &mut builder, &mut part);
+            |(mut builder, mut part), input| {
+                read(input, &mut builder, &mut part);
                 (builder, part)
             },
         )
