@@ -6,14 +6,16 @@
 Generates a realistic trail with scripts/gen-trail.py (once per size), builds
 ctaudit in release mode, then times on the same files, page cache warm:
 
-  - ctaudit report, all four reports, JSON to /dev/null;
+  - ctaudit report, all four reports (with the generator's policy), JSON out;
   - the floor: libdeflate-gunzip and zcat, each as one process and as two in
     parallel, and reading the uncompressed bytes (cat);
   - DuckDB (PyPI) computing the same counts with read_json;
   - a jq pipeline computing the same counts.
 
 The counts are web-identity calls by error code and AKIA-key events by
-identity; every tool's counts must agree with the generator's. Prints wall
+identity; every tool's counts must agree with the generator's, and
+ctaudit's unexpected-subjects and off-hours findings with the generator's
+count of the calls its policy flags. Prints wall
 time (best of --runs), events/s, MB/s of uncompressed JSON, peak RSS and
 ctaudit's speed ratio to each tool. Installs what it needs when missing
 (libdeflate-tools and jq from Debian, duckdb from PyPI).
@@ -126,10 +128,14 @@ def main():
     tag = f"{a.events}" if a.mix == "heavy" else f"{a.events}-{a.mix}"
     trail = os.path.join(a.dir, f"trail-{tag}")
     expected_path = trail + ".expected.json"
-    if not os.path.exists(expected_path):
+    policy = trail + ".policy.toml"
+    if not (os.path.exists(expected_path) and os.path.exists(policy)
+            and "policy_findings" in json.load(open(expected_path))):
         print(f"generating {a.events} events under {trail} ...", file=sys.stderr)
+        shutil.rmtree(trail, ignore_errors=True)
         with open(expected_path + ".tmp", "w") as out:
-            sh(f"{sys.executable} {ROOT}/scripts/gen-trail.py {trail} --events {a.events} --mix {a.mix}", stdout=out)
+            sh(f"{sys.executable} {ROOT}/scripts/gen-trail.py {trail} --events {a.events} --mix {a.mix} "
+               f"--policy {policy}", stdout=out)
         os.rename(expected_path + ".tmp", expected_path)
     expected = json.load(open(expected_path))
     files = sorted(glob.glob(os.path.join(trail, "**", "*.json.gz"), recursive=True))
@@ -156,10 +162,13 @@ def main():
 
     rows = []  # (tool, wall, rss, counts agree)
     out_json = os.path.join(a.dir, "ctaudit-report.json")
-    wall, rss, _ = best(f"{ctaudit} report --logs {trail} --format json --output {out_json} -q", files, a.runs)
+    wall, rss, _ = best(f"{ctaudit} report --logs {trail} --policy {policy} --format json --output {out_json} -q",
+                        files, a.runs)
     v, wi, akia = ctaudit_counts(out_json)
+    by_report = Counter(f["report"] for f in v["findings"])
     # `failures` holds only failed calls; the successes are the rest of the web-identity calls kept.
-    ok = wi == Counter({k: n for k, n in exp_wi.items() if k}) and akia == exp_akia
+    ok = (wi == Counter({k: n for k, n in exp_wi.items() if k}) and akia == exp_akia and not v["not_run"]
+          and all(by_report[r] == n for r, n in expected["policy_findings"].items()))
     rows.append(("ctaudit report (4 reports)", wall, rss, ok))
 
     if "ingest" not in skip:
@@ -209,6 +218,7 @@ def main():
     ct = rows[0][1]
     print(f"\n{a.events:,} events, {len(files)} files, {mb:,.0f} MB uncompressed JSON; best of {a.runs} runs; "
           f"{os.cpu_count()} cores\n")
+    print("ctaudit's findings: " + ", ".join(f"{r} {n:,}" for r, n in sorted(by_report.items())) + "\n")
     print(f"| tool | wall s | events/s | MB/s | peak RSS MB | ctaudit is | counts agree |")
     print(f"|---|---:|---:|---:|---:|---:|---|")
     for name, w, r, agree in rows:

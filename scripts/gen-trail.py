@@ -2,6 +2,7 @@
 """Generates a large, realistic CloudTrail trail for benchmarks.
 
     python3 scripts/gen-trail.py OUT_DIR --events 200000 [--mix heavy|lean] [--seed 1] [--jobs 2]
+                                 [--policy FILE]
 
 Writes CloudTrail's S3 layout (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
 <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<id>.json.gz) with a mix of
@@ -9,7 +10,9 @@ Writes CloudTrail's S3 layout (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
 expected counts the benchmark checks every tool against:
 
   - AssumeRoleWithWebIdentity calls by error code ("" for successes),
-  - events made with long-lived (AKIA) keys, by identity ARN.
+  - events made with long-lived (AKIA) keys, by identity ARN,
+  - successful calls the policy (written with --policy) does not expect
+    (unexpected-subjects) and those outside its business hours (off-hours).
 
 The mix: about 2 % web-identity calls (a tenth of them failing), about 1 %
 AKIA-key calls, the rest ordinary management and data events with
@@ -47,6 +50,36 @@ UAS = [
     "aws-sdk-java/2.28.16 Linux/5.10.226-214.880.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.12+7-LTS Java/17.0.12 vendor/Amazon.com_Inc.",
     "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.70.0",
 ]
+
+
+# The policy the trail is judged by (written with --policy): every acme
+# repository may deploy from main, its production environment and pull
+# requests; a push from the dev branch is unexpected, and the contractor's
+# role has no entry at all. Nightly ops jobs may run at any hour.
+POLICY = """# Policy for the benchmark trail made by scripts/gen-trail.py.
+[business_hours]
+timezone = "UTC"
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "08:00"
+end = "18:00"
+""" + "".join(f"""
+[[roles]]
+arn = "arn:aws:iam::*:role/gha-{name}"
+subjects = ["repo:acme/{name}:ref:refs/heads/main", "repo:acme/{name}:environment:production", "repo:acme/*:pull_request"]
+""" + ('off_hours = "allowed"\n' if name == "ops" else "") for name in ["api", "web", "infra", "ops", "billing"]) + """
+[iam_user_keys]
+allowed_users = []
+"""
+
+
+def unexpected(sub, role):
+    """Whether POLICY flags a successful call (unexpected-subjects)."""
+    return sub.startswith("repo:contractor/") or sub.endswith(":ref:refs/heads/dev")
+
+
+def off_hours(t, role):
+    """Whether POLICY flags a successful call (off-hours)."""
+    return not role.endswith("role/gha-ops") and (t.weekday() >= 5 or not 8 <= t.hour < 18)
 
 
 def hexid(rng, n):
@@ -134,13 +167,17 @@ def write_file(args):
     global LEAN
     LEAN = lean
     rng = random.Random(seed)
-    records, wi, akia = [], Counter(), Counter()
+    records, wi, akia, policy = [], Counter(), Counter(), Counter()
     for i in range(n):
         t = start + timedelta(seconds=int(i * minutes * 60 / max(n, 1)))
         rec, kind, key = event(rng, t, account, region)
         records.append(rec)
         if kind == "wi":
             wi[key] += 1
+            if not key:
+                sub, role = rec["responseElements"]["subjectFromWebIdentityToken"], rec["requestParameters"]["roleArn"]
+                policy["unexpected-subjects"] += unexpected(sub, role)
+                policy["off-hours"] += off_hours(t, role)
         elif kind == "akia":
             akia[key] += 1
     end = start + timedelta(minutes=minutes)
@@ -150,7 +187,7 @@ def write_file(args):
     data = json.dumps({"Records": records}, separators=(",", ":")).encode()
     with open(os.path.join(d, name), "wb") as f:
         f.write(gzip.compress(data, compresslevel=6, mtime=0))
-    return len(data), wi, akia
+    return len(data), wi, akia, policy
 
 
 def main():
@@ -160,7 +197,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--mix", choices=["heavy", "lean"], default="heavy")
+    ap.add_argument("--policy", help="write the policy the expected counts assume to this file")
     a = ap.parse_args()
+    if a.policy:
+        with open(a.policy, "w") as f:
+            f.write(POLICY)
     lean = a.mix == "lean"
     rng = random.Random(a.seed)
     start = datetime(2026, 11, 16, tzinfo=timezone.utc)
@@ -174,14 +215,16 @@ def main():
         jobs.append((a.out, account, region, t, n, rng.randrange(1 << 30), 60 if hourly else 5, lean))
         left -= n
         i += 1
-    total, wi, akia = 0, Counter(), Counter()
+    total, wi, akia, policy = 0, Counter(), Counter(), Counter()
     with Pool(a.jobs) as pool:
-        for size, w, k in pool.imap_unordered(write_file, jobs, chunksize=8):
+        for size, w, k, p in pool.imap_unordered(write_file, jobs, chunksize=8):
             total += size
             wi.update(w)
             akia.update(k)
+            policy.update(p)
     json.dump({"events": a.events, "files": len(jobs), "uncompressed_bytes": total,
-               "web_identity_by_error": dict(sorted(wi.items())), "akia_by_identity": dict(sorted(akia.items()))},
+               "web_identity_by_error": dict(sorted(wi.items())), "akia_by_identity": dict(sorted(akia.items())),
+               "policy_findings": {r: policy[r] for r in ("unexpected-subjects", "off-hours")}},
               sys.stdout, indent=1)
     print()
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::frame::{self, col};
+use crate::frame::{self, Columns, col};
 use crate::ingest::RowFilter;
 use crate::ingest::summary::{InputSummary, SkipRecord};
 use crate::time::{Window, format_millis};
@@ -125,6 +125,7 @@ impl Store {
         root: &Path,
         window: &Window,
         filter: &RowFilter,
+        columns: Columns,
     ) -> Result<(DataFrame, InputSummary), StoreError> {
         let err = |source| StoreError::Polars {
             path: root.to_owned(),
@@ -154,7 +155,11 @@ impl Store {
             needed = needed.filter(keep);
         }
         let (read, windowed) = (count(all)?, count(in_window)?);
-        let frame = needed.collect().map_err(err)?;
+        // Only the columns asked for are read from the files; the others
+        // are null, as when reading logs.
+        let filled = columns.names().into_iter().map(col).collect::<Vec<_>>();
+        let frame = needed.select(filled).collect().map_err(err)?;
+        let frame = frame::widen(frame).map_err(err)?;
         let mut summary = InputSummary {
             files_read: part_files(&root.join("events")).map_or(0, |f| f.len() as u64),
             events_read: read,

@@ -85,11 +85,12 @@ pub fn run(
         window,
         filter: reports::row_filter(&selected),
         payloads: false,
+        columns: reports::columns(&selected),
     };
     let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;
     let ingested = match input {
         Input::Store(dir) => {
-            let (frame, summary) = Store::load(dir, &opts.window, &opts.filter)?;
+            let (frame, summary) = Store::load(dir, &opts.window, &opts.filter, opts.columns)?;
             ingest::Ingested { frame, summary }
         }
         input => {

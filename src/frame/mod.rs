@@ -52,7 +52,8 @@
 //! | `source_file` | str | the file (or object) the record was read from |
 //!
 //! "Full ingest only": filled when every event is kept (`ingest`, `query`,
-//! `trace`); `report` leaves them null, as no report reads them.
+//! `trace`). `report` fills only the columns its reports read ([`Columns`])
+//! and leaves the others null, which costs nothing whatever the row count.
 
 pub mod payload;
 pub mod subject;
@@ -60,6 +61,7 @@ pub mod subject;
 use std::borrow::Cow;
 
 use polars::prelude::*;
+use polars_arrow::array::MutableBinaryViewArray;
 
 use crate::ingest::record::{AssumeRolePayload, Identity, Loose, RawEvent};
 use crate::time::Millis;
@@ -521,29 +523,120 @@ impl Fnv {
     }
 }
 
-/// Builds the events frame column by column.
+/// Which of the frame's columns are filled; the others are left null.
+///
+/// `report` straight from logs keeps only what its reports read, so that
+/// each row it keeps stays small. Every frame has the columns that order
+/// rows and identify events ([`EVENT_KEY_COLUMNS`], `source_file`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// One bit per entry of [`STRING_COLUMNS`].
+    strs: u64,
+    read_only: bool,
+}
+
+impl Columns {
+    /// Every column.
+    pub const ALL: Columns = Columns {
+        strs: (1 << STRING_COLUMNS.len()) - 1,
+        read_only: true,
+    };
+
+    /// The columns named (names that are not the frame's are ignored:
+    /// reports also name the columns they make), and those every frame has.
+    pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> Columns {
+        let mut c = Columns {
+            strs: 0,
+            read_only: false,
+        };
+        let always = EVENT_KEY_COLUMNS.into_iter().chain([col::SOURCE_FILE]);
+        for name in names.into_iter().chain(always) {
+            if name == col::READ_ONLY {
+                c.read_only = true;
+            } else if let Some(i) = STRING_COLUMNS.iter().position(|n| *n == name) {
+                c.strs |= 1 << i;
+            }
+        }
+        c
+    }
+
+    /// Whether the column called `name` is filled.
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            col::EVENT_TIME => true,
+            col::READ_ONLY => self.read_only,
+            _ => STRING_COLUMNS
+                .iter()
+                .position(|n| *n == name)
+                .is_some_and(|i| self.has_str(i)),
+        }
+    }
+
+    fn has_str(&self, index: usize) -> bool {
+        self.strs & (1 << index) != 0
+    }
+
+    /// The filled columns' names, in frame order.
+    pub fn names(&self) -> Vec<&'static str> {
+        schema()
+            .iter_names()
+            .map(|n| column_name(n.as_str()))
+            .filter(|n| self.has(n))
+            .collect()
+    }
+}
+
+/// The `'static` name of one of the frame's columns.
+fn column_name(name: &str) -> &'static str {
+    if name == col::EVENT_TIME {
+        col::EVENT_TIME
+    } else if name == col::READ_ONLY {
+        col::READ_ONLY
+    } else {
+        STRING_COLUMNS
+            .iter()
+            .find(|n| **n == name)
+            .expect("a column of the events frame")
+    }
+}
+
+/// Builds the events frame column by column, only the [`Columns`] asked for.
 pub struct FrameBuilder {
     time: PrimitiveChunkedBuilder<Int64Type>,
-    read_only: BooleanChunkedBuilder,
-    strs: Vec<StringChunkedBuilder>,
+    read_only: Option<BooleanChunkedBuilder>,
+    /// One per entry of [`STRING_COLUMNS`]; `None` for the columns not
+    /// filled and for `source_file`, which `sources` builds.
+    strs: Vec<Option<StringChunkedBuilder>>,
+    /// `source_file`: the rows of one file share its name, stored once.
+    sources: MutableBinaryViewArray<str>,
+    /// The current file's name and its rows not yet in `sources`.
+    run: Option<(String, usize)>,
     len: usize,
 }
 
 impl Default for FrameBuilder {
     fn default() -> Self {
-        Self::with_capacity(0)
+        Self::new(Columns::ALL)
     }
 }
 
 impl FrameBuilder {
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub fn new(columns: Columns) -> Self {
         FrameBuilder {
-            time: PrimitiveChunkedBuilder::new(col::EVENT_TIME.into(), capacity),
-            read_only: BooleanChunkedBuilder::new(col::READ_ONLY.into(), capacity),
+            time: PrimitiveChunkedBuilder::new(col::EVENT_TIME.into(), 0),
+            read_only: columns
+                .read_only
+                .then(|| BooleanChunkedBuilder::new(col::READ_ONLY.into(), 0)),
             strs: STRING_COLUMNS
                 .iter()
-                .map(|n| StringChunkedBuilder::new((*n).into(), capacity))
+                .enumerate()
+                .map(|(i, n)| {
+                    (columns.has_str(i) && i != S::SourceFile as usize)
+                        .then(|| StringChunkedBuilder::new((*n).into(), 0))
+                })
                 .collect(),
+            sources: MutableBinaryViewArray::new(),
+            run: None,
             len: 0,
         }
     }
@@ -558,20 +651,46 @@ impl FrameBuilder {
 
     pub fn push(&mut self, row: &Row<'_>) {
         self.time.append_option(row.time);
-        self.read_only.append_option(row.read_only);
+        if let Some(b) = &mut self.read_only {
+            b.append_option(row.read_only);
+        }
         for (b, v) in self.strs.iter_mut().zip(row.strs.iter()) {
-            b.append_option(v.as_deref());
+            if let Some(b) = b {
+                b.append_option(v.as_deref());
+            }
+        }
+        let source = row.get(S::SourceFile).unwrap_or("");
+        match &mut self.run {
+            Some((name, n)) if name == source => *n += 1,
+            _ => {
+                self.flush_run();
+                self.run = Some((source.to_owned(), 1));
+            }
         }
         self.len += 1;
     }
 
-    /// The rows pushed so far, as a frame with the documented schema.
-    pub fn finish(self) -> PolarsResult<DataFrame> {
+    fn flush_run(&mut self) {
+        if let Some((name, n)) = self.run.take() {
+            self.sources.extend_constant(n, Some(name.as_str()));
+        }
+    }
+
+    /// The rows pushed so far, as a frame of the filled columns only, in
+    /// frame order ([`widen`] adds the others).
+    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+        self.flush_run();
         let mut columns: Vec<Column> = Vec::with_capacity(STRING_COLUMNS.len() + 2);
         columns.push(self.time.finish().into_series().cast(&time_dtype())?.into());
-        let mut read_only = Some(self.read_only);
+        let mut read_only = self.read_only;
+        let mut sources = Some(self.sources);
         for (name, b) in STRING_COLUMNS.iter().zip(self.strs) {
-            columns.push(b.finish().into_series().into());
+            if let Some(b) = b {
+                columns.push(b.finish().into_series().into());
+            } else if *name == col::SOURCE_FILE {
+                let names = sources.take().expect("one source_file column").freeze();
+                columns.push(StringChunked::with_chunk((*name).into(), names).into_column());
+            }
             if *name == col::ERROR_MESSAGE {
                 if let Some(ro) = read_only.take() {
                     columns.push(ro.finish().into_series().into());
@@ -582,9 +701,37 @@ impl FrameBuilder {
     }
 }
 
+/// `df` (some of the frame's columns, in frame order) with the missing ones
+/// added as null columns, which take no memory.
+pub fn widen(df: DataFrame) -> PolarsResult<DataFrame> {
+    let height = df.height();
+    let mut have = df.into_columns().into_iter().peekable();
+    let mut columns = Vec::with_capacity(STRING_COLUMNS.len() + 2);
+    for (name, dtype) in schema().iter() {
+        match have.next_if(|c| c.name() == name) {
+            Some(c) => columns.push(c),
+            None => columns.push(Column::full_null(name.clone(), height, dtype)),
+        }
+    }
+    if let Some(c) = have.next() {
+        polars_bail!(ColumnNotFound: "`{}` is not a column of the events frame, or out of order", c.name());
+    }
+    DataFrame::new(height, columns)
+}
+
 /// An empty events frame.
 pub fn empty() -> DataFrame {
     DataFrame::empty_with_schema(&schema())
+}
+
+/// An empty frame of the given columns only (see [`FrameBuilder::finish`]).
+pub fn empty_of(columns: Columns) -> DataFrame {
+    let schema = schema();
+    let fields = columns
+        .names()
+        .into_iter()
+        .map(|n| (n.into(), schema.get(n).expect("a frame column").clone()));
+    DataFrame::empty_with_schema(&Schema::from_iter(fields))
 }
 
 /// An events frame from CloudTrail records given as JSON text (tests).

@@ -25,7 +25,7 @@ use memchr::memmem::Finder;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::frame::{self, FrameBuilder, Row, col};
+use crate::frame::{self, Columns, FrameBuilder, Row, col};
 use crate::time::{Window, parse_event_time};
 use container::{Container, EventSink, read_events};
 use record::RawEvent;
@@ -76,6 +76,8 @@ pub struct IngestOptions {
     pub filter: RowFilter,
     /// Keep request and response payloads and resources (redacted).
     pub payloads: bool,
+    /// The columns to fill; the others are left null.
+    pub columns: Columns,
 }
 
 impl IngestOptions {
@@ -85,6 +87,7 @@ impl IngestOptions {
             window,
             filter: RowFilter::ALL,
             payloads: true,
+            columns: Columns::ALL,
         }
     }
 }
@@ -108,7 +111,7 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 
 /// Reads the given files (already discovered) into one events frame.
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
-    read_parallel(files.par_iter(), |path, builder, part| {
+    read_parallel(files.par_iter(), opts.columns, |path, builder, part| {
         read_file(path, opts, builder, part)
     })
 }
@@ -127,7 +130,7 @@ pub fn ingest_blobs(
     blobs: impl Iterator<Item = Blob> + Send,
     opts: &IngestOptions,
 ) -> PolarsResult<Ingested> {
-    read_parallel(blobs.par_bridge(), |blob, builder, part| {
+    read_parallel(blobs.par_bridge(), opts.columns, |blob, builder, part| {
         read_blob(blob, opts, builder, part)
     })
 }
@@ -136,11 +139,12 @@ pub fn ingest_blobs(
 /// account of its own, then stacks them into one frame.
 fn read_parallel<T: Send>(
     inputs: impl ParallelIterator<Item = T>,
+    columns: Columns,
     read: impl Fn(T, &mut FrameBuilder, &mut InputSummary) + Sync + Send,
 ) -> PolarsResult<Ingested> {
     let parts = inputs
         .fold(
-            || (FrameBuilder::default(), InputSummary::default()),
+            || (FrameBuilder::new(columns), InputSummary::default()),
             |(mut builder, mut part), input| {
                 read(input, &mut builder, &mut part);
                 (builder, part)
@@ -148,27 +152,38 @@ fn read_parallel<T: Send>(
         )
         .map(|(builder, part)| (builder.finish(), part))
         .collect();
-    assemble(parts)
+    assemble(parts, columns)
 }
 
 /// Stacks the per-thread parts into one sorted frame without duplicates.
-fn assemble(parts: Vec<(PolarsResult<DataFrame>, InputSummary)>) -> PolarsResult<Ingested> {
+fn assemble(
+    parts: Vec<(PolarsResult<DataFrame>, InputSummary)>,
+    columns: Columns,
+) -> PolarsResult<Ingested> {
     let mut summary = InputSummary::default();
-    let mut frame = frame::empty();
+    let mut frame = frame::empty_of(columns);
     for (df, part) in parts {
         frame.vstack_mut_owned(df?)?;
         summary.merge(part);
     }
+    // One chunk per column before sorting: for strings this joins the
+    // lists of views and shares the bytes, and the sort can then move
+    // views alone instead of copying every string.
     frame.rechunk_mut();
     finish(frame, summary)
 }
 
+/// Sorts and deduplicates the filled columns, then adds the others as null
+/// columns.
 fn finish(frame: DataFrame, mut summary: InputSummary) -> PolarsResult<Ingested> {
     let (frame, duplicates) = sort_and_dedupe(frame)?;
     summary.events_kept -= duplicates;
     summary.skip_records(SkipRecord::Duplicate, duplicates);
     summary.finish();
-    Ok(Ingested { frame, summary })
+    Ok(Ingested {
+        frame: frame::widen(frame)?,
+        summary,
+    })
 }
 
 /// Builds the events frame from single `CloudTrailEvent` strings, as the
@@ -183,7 +198,7 @@ impl Collector {
     pub fn new(opts: IngestOptions) -> Self {
         Collector {
             opts,
-            builder: FrameBuilder::default(),
+            builder: FrameBuilder::new(opts.columns),
             summary: InputSummary::default(),
         }
     }
@@ -204,8 +219,8 @@ impl Collector {
 
     /// The frame of the events pushed since the last call, and their account.
     pub fn take(&mut self) -> PolarsResult<Ingested> {
-        let frame = std::mem::take(&mut self.builder).finish()?;
-        finish(frame, std::mem::take(&mut self.summary))
+        let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(self.opts.columns));
+        finish(builder.finish()?, std::mem::take(&mut self.summary))
     }
 }
 
@@ -439,13 +454,24 @@ fn raw_event_time(record: &str) -> Option<&str> {
 /// source file, and drops events read twice ([`frame::EVENT_KEY_COLUMNS`]
 /// says what makes two rows the same event). Returns the frame and how many
 /// rows were dropped.
+///
+/// The order is found on the sort keys alone, then the columns are moved
+/// into it one at a time, each dropped once moved: memory holds the frame
+/// and one column more, not two frames (the rows `report` keeps are most of
+/// its peak memory).
 pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
-    let df = df.sort(
-        [col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE],
-        SortMultipleOptions::default()
-            .with_nulls_last(true)
-            .with_maintain_order(true),
-    )?;
+    const ROW: &str = "_row";
+    let order = df
+        .select([col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE])?
+        .with_row_index(ROW.into(), None)?
+        .sort(
+            [col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE],
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )?;
+    let df = each_column(df, |c| c.take(order.column(ROW)?.idx()?))?;
+    drop(order);
     let keys = frame::event_keys(&df)?;
     let mut seen = HashSet::with_capacity(keys.len());
     let mask: BooleanChunked = keys.into_iter().map(|k| seen.insert(k)).collect();
@@ -453,7 +479,26 @@ pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
     if dropped == 0 {
         return Ok((df, 0));
     }
-    Ok((df.filter(&mask)?, dropped))
+    Ok((each_column(df, |c| c.filter(&mask))?, dropped))
+}
+
+/// Applies `f` to each column of `df` in turn, dropping each original as
+/// soon as its replacement is made.
+fn each_column(
+    df: DataFrame,
+    f: impl Fn(&Column) -> PolarsResult<Column>,
+) -> PolarsResult<DataFrame> {
+    let mut height = None;
+    let columns = df
+        .into_columns()
+        .into_iter()
+        .map(|c| {
+            let out = f(&c)?;
+            height = Some(out.len());
+            Ok(out)
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(height.unwrap_or(0), columns)
 }
 
 #[cfg(test)]
@@ -509,6 +554,7 @@ mod tests {
                 all: false,
             },
             payloads: false,
+            columns: Columns::ALL,
         };
         let got = ingest_files(std::slice::from_ref(&file), &report).unwrap();
         let s = &got.summary;

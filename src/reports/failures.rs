@@ -35,6 +35,9 @@ impl Report for Failures {
     fn needs(&self) -> Needs {
         Needs::WebIdentity
     }
+    fn columns(&self) -> Vec<&'static str> {
+        [CONTEXT, WEB_IDENTITY_CONTEXT].concat()
+    }
     fn policy_need(&self) -> PolicyNeed {
         PolicyNeed::Optional
     }

@@ -40,6 +40,14 @@ impl Report for IamUserKeys {
     fn needs(&self) -> Needs {
         Needs::LongLivedKeys
     }
+    fn columns(&self) -> Vec<&'static str> {
+        let read = [
+            col::IDENTITY_ARN,
+            col::IDENTITY_USER_NAME,
+            col::IDENTITY_PRINCIPAL_ID,
+        ];
+        [CONTEXT, &read].concat()
+    }
     fn policy_need(&self) -> PolicyNeed {
         PolicyNeed::Optional
     }

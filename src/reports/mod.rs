@@ -16,7 +16,7 @@ use std::fmt;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::frame::col;
+use crate::frame::{Columns, col};
 use crate::ingest::RowFilter;
 use crate::policy::Policy;
 
@@ -121,6 +121,10 @@ pub trait Report: Sync {
     /// What it flags, why it matters and how to fix it (Markdown).
     fn doc(&self) -> &'static str;
     fn needs(&self) -> Needs;
+    /// The events frame's columns `run` reads, besides those every frame
+    /// fills ([`Columns::of`]); the others are left empty when reading logs
+    /// for this report alone. Names that are not the frame's are ignored.
+    fn columns(&self) -> Vec<&'static str>;
     fn policy_need(&self) -> PolicyNeed;
     /// The findings on `frame`, which has the events frame's schema. Only
     /// called when [`PolicyNeed::unmet`] is `None`.
@@ -134,6 +138,12 @@ pub fn row_filter(reports: &[&dyn Report]) -> RowFilter {
         long_lived_keys: reports.iter().any(|r| r.needs() == Needs::LongLivedKeys),
         all: false,
     }
+}
+
+/// The columns ingest must fill for a set of reports.
+pub fn columns(reports: &[&dyn Report]) -> Columns {
+    let names: Vec<&str> = reports.iter().flat_map(|r| r.columns()).collect();
+    Columns::of(names)
 }
 
 /// A report's result.

@@ -27,6 +27,9 @@ impl Report for OffHours {
     fn needs(&self) -> Needs {
         Needs::WebIdentity
     }
+    fn columns(&self) -> Vec<&'static str> {
+        [CONTEXT, WEB_IDENTITY_CONTEXT].concat()
+    }
     fn policy_need(&self) -> PolicyNeed {
         PolicyNeed::BusinessHours
     }
