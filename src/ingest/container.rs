@@ -149,6 +149,116 @@ pub fn read_events(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
     }
 }
 
+/// Cuts the records of a lone `{"Records":[…]}` object (CloudTrail's
+/// delivery format) into about `pieces` runs of whole records that can be
+/// read on several threads ([`read_run`]). `None` when `text` is not such an
+/// object or no cut was found: the sequential reader then reads it.
+///
+/// No pre-scan: each cut is placed at the first `},{"eventVersion"` (white
+/// space allowed between) after an even share of the text; CloudTrail
+/// writes `eventVersion` first. That pattern cannot lie inside a JSON
+/// string (its quote is unescaped and followed by a key, so it opens one),
+/// but it could join two objects nested in a record; such a cut leaves a
+/// run ending inside a record, which [`read_run`] then rejects, so a bad
+/// cut is never silently wrong.
+pub fn split_records(text: &str, pieces: usize) -> Option<Vec<&str>> {
+    let mut rest = json_ws(text).strip_prefix('{')?;
+    rest = json_ws(rest).strip_prefix("\"Records\"")?;
+    rest = json_ws(rest).strip_prefix(':')?;
+    rest = json_ws(rest).strip_prefix('[')?;
+    let body = json_ws_end(json_ws_end(rest).strip_suffix('}')?).strip_suffix(']')?;
+    let body = json_ws_end(json_ws(body));
+    let share = body.len() / pieces.max(1);
+    let mut runs = Vec::with_capacity(pieces);
+    let mut start = 0;
+    for k in 1..pieces {
+        let Some((end, next)) = record_boundary(body, start, k * share) else {
+            break;
+        };
+        runs.push(&body[start..end]);
+        start = next;
+    }
+    if runs.is_empty() {
+        return None;
+    }
+    runs.push(&body[start..]);
+    Some(runs)
+}
+
+/// The first `}` `,` `{"eventVersion"` at or after `from` that ends a run
+/// starting at `start`, as the end of that run (just after its `}`) and the
+/// start of the next (its `{`).
+fn record_boundary(body: &str, start: usize, from: usize) -> Option<(usize, usize)> {
+    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"eventVersion\""));
+    let bytes = body.as_bytes();
+    let before = |at: usize, c: u8| -> Option<usize> {
+        let head = json_ws_end(&body[..at]);
+        head.ends_with(c as char).then(|| head.len() - 1)
+    };
+    let mut from = from.max(start);
+    while let Some(found) = KEY.find(&bytes[from..]) {
+        let at = from + found;
+        let boundary = before(at, b'{').and_then(|open| {
+            let comma = before(open, b',')?;
+            let close = before(comma, b'}')?;
+            Some((close + 1, open))
+        });
+        if boundary.is_some_and(|(end, _)| end > start) {
+            return boundary;
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// A run from [`split_records`] was not a list of whole, well-formed records.
+#[derive(Debug)]
+pub struct NotWholeRecords;
+
+/// Reads a run of records from [`split_records`]: JSON values separated by
+/// commas, each skimmed and parsed as the sequential reader would. Fails,
+/// having possibly delivered some records, when the run is not exactly a
+/// list of well-formed values (damage, or a cut inside a record).
+pub fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> {
+    let mut rest = run;
+    loop {
+        let mut de = serde_json::Deserializer::from_str(rest);
+        let raw: &RawValue =
+            serde::Deserialize::deserialize(&mut de).map_err(|_| NotWholeRecords)?;
+        let text = raw.get();
+        let end = text.as_ptr() as usize - rest.as_ptr() as usize + text.len();
+        read_record(text, sink);
+        rest = json_ws(&rest[end..]);
+        if rest.is_empty() {
+            return Ok(());
+        }
+        rest = rest.strip_prefix(',').ok_or(NotWholeRecords)?;
+    }
+}
+
+/// `s` without its leading JSON white space.
+fn json_ws(s: &str) -> &str {
+    s.trim_start_matches([' ', '\t', '\n', '\r'])
+}
+
+/// `s` without its trailing JSON white space.
+fn json_ws_end(s: &str) -> &str {
+    s.trim_end_matches([' ', '\t', '\n', '\r'])
+}
+
+/// Reads one well-formed element of a `Records` array: skimmed first when
+/// the sink skims, then parsed if still wanted.
+fn read_record(text: &str, sink: &mut dyn EventSink) {
+    if sink.skims() && text.starts_with('{') && !sink.skim(text) {
+        return;
+    }
+    match serde_json::from_str::<MaybeEvent<'_>>(text) {
+        Ok(MaybeEvent::Event(ev)) => deliver(&ev, sink, false),
+        _ => sink.not_an_event(),
+    }
+}
+
 /// A file that starts with `{`: container objects, or events one after another.
 fn read_objects<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
@@ -409,14 +519,7 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
             // scan); parse only those the sink still wants.
             while let Some(raw) = seq.next_element::<&'de RawValue>()? {
                 self.counter.seen += 1;
-                let text = raw.get();
-                if text.starts_with('{') && !self.sink.skim(text) {
-                    continue;
-                }
-                match serde_json::from_str::<MaybeEvent<'_>>(text) {
-                    Ok(MaybeEvent::Event(ev)) => deliver(&ev, self.sink, false),
-                    _ => self.sink.not_an_event(),
-                }
+                read_record(raw.get(), self.sink);
             }
             return Ok(());
         }
@@ -520,6 +623,73 @@ mod tests {
         assert_eq!(err.record, Some(1));
         assert!(err.message.contains("unicode"), "{}", err.message);
         assert_eq!((err.line, err.column), (1, 48));
+    }
+
+    /// Splits `text` into `pieces` runs and reads them one after another:
+    /// the event names, or `None` when it cannot be split or a run is not
+    /// whole records (the caller then reads the file sequentially).
+    fn split_read(text: &str, pieces: usize) -> Option<Vec<String>> {
+        let runs = split_records(text, pieces)?;
+        let mut sink = Names::default();
+        for run in &runs {
+            read_run(run, &mut sink).ok()?;
+        }
+        Some(sink.names)
+    }
+
+    #[test]
+    fn records_split_at_record_boundaries_only() {
+        let text = concat!(
+            r#"{"Records":[{"eventVersion":"1","eventName":"A"},"#,
+            r#"{"eventVersion":"1","eventName":"B","x":"},{\"eventVersion\":"},"#,
+            r#"{"eventVersion":"1","eventName":"C"} , {"eventVersion":"1","eventName":"D"}]}"#
+        );
+        let runs = split_records(text, 4).unwrap();
+        // Where a share ends in the string, the cut is at the next record.
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        assert!(runs[0].ends_with(r#""x":"},{\"eventVersion\":"}"#));
+        assert!(runs.iter().all(|r| r.starts_with('{') && r.ends_with('}')));
+        assert_eq!(split_read(text, 4).unwrap(), ["A", "B", "C", "D"]);
+        // Pretty-printed records split too.
+        let pretty = "{ \"Records\" : [\n {\n  \"eventVersion\": \"1\", \"eventName\": \"A\"\n },\n {\n  \"eventVersion\": \"1\", \"eventName\": \"B\"\n }\n ]\n}\n";
+        assert_eq!(split_records(pretty, 2).unwrap().len(), 2);
+        assert_eq!(split_read(pretty, 2).unwrap(), ["A", "B"]);
+    }
+
+    #[test]
+    fn a_cut_inside_a_record_is_rejected_never_misread() {
+        // The pattern also joins two objects nested in a record; cutting
+        // there leaves a run ending inside that record.
+        let text = concat!(
+            r#"{"Records":[{"eventVersion":"1","eventName":"A","x":[{"a":1},{"eventVersion":"2"}]},"#,
+            r#"{"eventVersion":"1","eventName":"B"}]}"#
+        );
+        let mut rejected = 0;
+        for pieces in 2..40 {
+            match split_read(text, pieces) {
+                Some(names) => assert_eq!(names, ["A", "B"], "{pieces} pieces"),
+                None => rejected += 1,
+            }
+        }
+        assert!(rejected > 0, "some split cut inside the first record");
+    }
+
+    #[test]
+    fn only_a_lone_records_object_is_split() {
+        let record = r#"{"eventVersion":"1","eventName":"A"}"#;
+        for text in [
+            format!("[{record},{record}]"),
+            r#"{"Records":[]}"#.to_string(),
+            format!(r#"{{"Records":[{record}]}}"#),
+            format!(r#"{{"Records":[{record},{record}]}}{{"Records":[{record}]}}"#),
+            format!(r#"{{"Records":[{record},{record},]}}"#),
+            format!(r#"{{"Records":[{record},{record} {record}]}}"#),
+            format!(r#"{{"Records":[{record},{record}],"x":[1]}}"#),
+        ] {
+            assert_eq!(split_read(&text, 3), None, "{text}");
+        }
+        let two = format!(r#"{{"Records":[{record},{record}]}}"#);
+        assert_eq!(split_read(&two, 3).unwrap(), ["A", "A"]);
     }
 
     #[test]

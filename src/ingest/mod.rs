@@ -111,8 +111,8 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 
 /// Reads the given files (already discovered) into one events frame.
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
-    read_parallel(files.par_iter(), opts.columns, |path, builder, part| {
-        read_file(path, opts, builder, part)
+    read_parallel(files.par_iter(), opts.columns, |path, part| {
+        read_file(path, opts, part)
     })
 }
 
@@ -130,41 +130,58 @@ pub fn ingest_blobs(
     blobs: impl Iterator<Item = Blob> + Send,
     opts: &IngestOptions,
 ) -> PolarsResult<Ingested> {
-    read_parallel(blobs.par_bridge(), opts.columns, |blob, builder, part| {
-        read_blob(blob, opts, builder, part)
+    read_parallel(blobs.par_bridge(), opts.columns, |blob, part| {
+        read_blob(blob, opts, part)
     })
 }
 
-/// Reads each input on rayon's threads, each thread into a builder and an
-/// account of its own, then stacks them into one frame.
+/// What one thread's share of the inputs became: rows in its builder, the
+/// frames of large files read on several threads, and their account.
+struct Part {
+    builder: FrameBuilder,
+    frames: Vec<DataFrame>,
+    summary: InputSummary,
+}
+
+impl Part {
+    fn new(columns: Columns) -> Self {
+        Part {
+            builder: FrameBuilder::new(columns),
+            frames: Vec::new(),
+            summary: InputSummary::default(),
+        }
+    }
+}
+
+/// Reads each input on rayon's threads, each thread into a part of its
+/// own, then stacks them into one frame.
 fn read_parallel<T: Send>(
     inputs: impl ParallelIterator<Item = T>,
     columns: Columns,
-    read: impl Fn(T, &mut FrameBuilder, &mut InputSummary) + Sync + Send,
+    read: impl Fn(T, &mut Part) + Sync + Send,
 ) -> PolarsResult<Ingested> {
     let parts = inputs
         .fold(
-            || (FrameBuilder::new(columns), InputSummary::default()),
-            |(mut builder, mut part), input| {
-                read(input, &mut builder, &mut part);
-                (builder, part)
+            || Part::new(columns),
+            |mut part, input| {
+                read(input, &mut part);
+                part
             },
         )
-        .map(|(builder, part)| (builder.finish(), part))
         .collect();
     assemble(parts, columns)
 }
 
 /// Stacks the per-thread parts into one sorted frame without duplicates.
-fn assemble(
-    parts: Vec<(PolarsResult<DataFrame>, InputSummary)>,
-    columns: Columns,
-) -> PolarsResult<Ingested> {
+fn assemble(parts: Vec<Part>, columns: Columns) -> PolarsResult<Ingested> {
     let mut summary = InputSummary::default();
     let mut frame = frame::empty_of(columns);
-    for (df, part) in parts {
-        frame.vstack_mut_owned(df?)?;
-        summary.merge(part);
+    for part in parts {
+        frame.vstack_mut_owned(part.builder.finish()?)?;
+        for df in part.frames {
+            frame.vstack_mut_owned(df)?;
+        }
+        summary.merge(part.summary);
     }
     // One chunk per column before sorting: for strings this joins the
     // lists of views and shares the bytes, and the sort can then move
@@ -231,43 +248,40 @@ thread_local! {
     static INFLATER: RefCell<inflate::Inflater> = RefCell::new(inflate::Inflater::new());
 }
 
-/// Reads one file into `builder`, accounting for it in `summary`.
-fn read_file(
-    path: &Path,
-    opts: &IngestOptions,
-    builder: &mut FrameBuilder,
-    summary: &mut InputSummary,
-) {
-    BUFFERS.with(|cell| {
-        let (raw, plain) = &mut *cell.borrow_mut();
+/// Reads one file into `part`.
+fn read_file(path: &Path, opts: &IngestOptions, part: &mut Part) {
+    with_buffers(|raw, plain| {
         raw.clear();
         if let Err(e) = File::open(path).and_then(|mut f| f.read_to_end(raw)) {
-            summary.failed(FileFailure::new(
-                path,
-                FailReason::Unreadable,
-                e.to_string(),
-            ));
+            let failure = FileFailure::new(path, FailReason::Unreadable, e.to_string());
+            part.summary.failed(failure);
             return;
         }
         let name = path.display().to_string();
-        read_content(&name, raw, plain, opts, builder, summary);
+        read_content(&name, raw, plain, opts, part);
     })
 }
 
-/// Reads one fetched blob into `builder`, accounting for it in `summary`.
-fn read_blob(
-    blob: Blob,
-    opts: &IngestOptions,
-    builder: &mut FrameBuilder,
-    summary: &mut InputSummary,
-) {
+/// Reads one fetched blob into `part`.
+fn read_blob(blob: Blob, opts: &IngestOptions, part: &mut Part) {
     match &blob.bytes {
-        Ok(bytes) => BUFFERS.with(|cell| {
-            let (_, plain) = &mut *cell.borrow_mut();
-            read_content(&blob.name, bytes, plain, opts, builder, summary);
-        }),
-        Err(e) => summary.failed(FileFailure::named(&blob.name, FailReason::Unreadable, e)),
+        Ok(bytes) => with_buffers(|_, plain| read_content(&blob.name, bytes, plain, opts, part)),
+        Err(e) => {
+            let failure = FileFailure::named(&blob.name, FailReason::Unreadable, e);
+            part.summary.failed(failure);
+        }
     }
+}
+
+/// Runs `f` with this thread's read and decompression buffers. They are
+/// taken out while `f` runs: a large file read on several threads lets this
+/// thread run other rayon tasks meanwhile, which then use buffers of their
+/// own instead of finding these borrowed.
+fn with_buffers<R>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> R) -> R {
+    let (mut raw, mut plain) = BUFFERS.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
+    let out = f(&mut raw, &mut plain);
+    BUFFERS.with(|cell| *cell.borrow_mut() = (raw, plain));
+    out
 }
 
 /// Decompresses (when gzip) and parses one input's bytes.
@@ -276,14 +290,20 @@ fn read_content(
     raw: &[u8],
     plain: &mut Vec<u8>,
     opts: &IngestOptions,
-    builder: &mut FrameBuilder,
-    summary: &mut InputSummary,
+    part: &mut Part,
 ) {
     let (content, damage) = match decompress(raw, plain) {
         Ok(content) => (content, None),
         Err((reason, detail, partial)) => (partial, Some((reason, detail))),
     };
-    let mut sink = Sink::new(builder, opts, name);
+    if damage.is_none()
+        && content.len() >= *SPLIT_MIN_BYTES
+        && read_split(name, content, opts, part)
+    {
+        return;
+    }
+    let summary = &mut part.summary;
+    let mut sink = Sink::new(&mut part.builder, opts, name);
     let outcome = read_events(content, &mut sink);
     summary.files_read += 1;
     summary.bytes_read += content.len() as u64;
@@ -307,6 +327,54 @@ fn read_content(
         None if outcome.container == Container::Empty => summary.skip_file(SkipFile::Empty, 1),
         None => {}
     }
+}
+
+/// Decompressed files from this size up are read on several threads when
+/// they are one `{"Records":[…]}` object: a trail of few, large files (hourly
+/// files of a busy account, an export) then uses every core, not one per
+/// file. `CTAUDIT_SPLIT_MIN_BYTES` overrides it (the tests set 0 to send
+/// every file down this path).
+static SPLIT_MIN_BYTES: LazyLock<usize> = LazyLock::new(|| {
+    std::env::var("CTAUDIT_SPLIT_MIN_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16 << 20)
+});
+
+/// Reads one large file's records on several threads ([`container::split_records`]),
+/// each run into a frame of its own. Returns `false`, having changed
+/// nothing, when the content cannot be split or a run turns out not to be
+/// whole records: the sequential reader then reads the file and locates any
+/// damage.
+fn read_split(name: &str, content: &[u8], opts: &IngestOptions, part: &mut Part) -> bool {
+    let Ok(text) = simdutf8::basic::from_utf8(content) else {
+        return false;
+    };
+    let pieces = rayon::current_num_threads() * 2;
+    let Some(runs) = container::split_records(text, pieces) else {
+        return false;
+    };
+    let read: Option<Vec<(DataFrame, InputSummary)>> = runs
+        .into_par_iter()
+        .map(|run| {
+            let mut builder = FrameBuilder::new(opts.columns);
+            let mut summary = InputSummary::default();
+            let mut sink = Sink::new(&mut builder, opts, name);
+            container::read_run(run, &mut sink).ok()?;
+            sink.flush_into(&mut summary);
+            Some((builder.finish().ok()?, summary))
+        })
+        .collect();
+    let Some(read) = read else {
+        return false;
+    };
+    part.summary.files_read += 1;
+    part.summary.bytes_read += content.len() as u64;
+    for (df, summary) in read {
+        part.frames.push(df);
+        part.summary.merge(summary);
+    }
+    true
 }
 
 /// When `raw` is gzip (by its magic bytes), decompresses it into `plain`:
@@ -583,5 +651,63 @@ mod tests {
                 .collect()
         };
         assert_eq!(ids(&got.frame), ["1", "2"]);
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    fn opts() -> IngestOptions {
+        IngestOptions::everything(Window::default())
+    }
+
+    /// What the sequential reader makes of `text`.
+    fn sequential(text: &str) -> Part {
+        let mut part = Part::new(Columns::ALL);
+        let options = opts();
+        let mut sink = Sink::new(&mut part.builder, &options, "big.json");
+        read_events(text.as_bytes(), &mut sink);
+        sink.flush_into(&mut part.summary);
+        part
+    }
+
+    #[test]
+    fn a_large_records_file_reads_the_same_on_several_threads() {
+        let records: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    r#"{{"eventVersion":"1.10","eventID":"e{i:03}","eventTime":"2026-11-17T10:{:02}:00Z","eventName":"N{i}","requestParameters":{{"list":[{{"a":1}},{{"b":"}},{{\"eventVersion\":"}}]}}}}"#,
+                    i % 60
+                )
+            })
+            .collect();
+        let text = format!(r#"{{"Records":[{}, 7]}}"#, records.join(","));
+        let mut split = Part::new(Columns::ALL);
+        assert!(read_split("big.json", text.as_bytes(), &opts(), &mut split));
+        assert!(split.frames.len() > 1, "read in several runs");
+        let a = assemble(vec![split], Columns::ALL).unwrap();
+        let b = assemble(vec![sequential(&text)], Columns::ALL).unwrap();
+        assert!(a.frame.equals_missing(&b.frame));
+        assert_eq!(a.summary.events_read, 501);
+        assert_eq!(a.summary.events_read, b.summary.events_read);
+        assert_eq!(a.summary.events_skipped, b.summary.events_skipped);
+    }
+
+    #[test]
+    fn damage_leaves_the_file_to_the_sequential_reader() {
+        let record = r#"{"eventVersion":"1","eventName":"A"}"#;
+        for text in [
+            format!(r#"{{"Records":[{record},{record},{{"eventVersion" 1}}]}}"#),
+            format!(r#"{{"Records":[{record},{record} {record}]}}"#),
+        ] {
+            let mut part = Part::new(Columns::ALL);
+            assert!(
+                !read_split("bad.json", text.as_bytes(), &opts(), &mut part),
+                "{text}"
+            );
+            assert_eq!(part.summary.events_read, 0, "nothing counted: {text}");
+            assert!(part.frames.is_empty() && part.builder.is_empty());
+        }
     }
 }
