@@ -121,11 +121,15 @@ def main():
     ap.add_argument("--binary", help="an existing ctaudit binary to time instead of building one")
     ap.add_argument("--mix", choices=["heavy", "lean"], default="heavy",
                     help="event sizes: heavy (about 1.8 KB) or lean (about 1.1 KB, the issue's mix)")
+    ap.add_argument("--rare", type=int, default=1,
+                    help="make web-identity and AKIA calls N times rarer (findings that do not grow with the trail)")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     ensure_tools()
 
     tag = f"{a.events}" if a.mix == "heavy" else f"{a.events}-{a.mix}"
+    if a.rare != 1:
+        tag += f"-rare{a.rare}"
     trail = os.path.join(a.dir, f"trail-{tag}")
     expected_path = trail + ".expected.json"
     policy = trail + ".policy.toml"
@@ -135,7 +139,7 @@ def main():
         shutil.rmtree(trail, ignore_errors=True)
         with open(expected_path + ".tmp", "w") as out:
             sh(f"{sys.executable} {ROOT}/scripts/gen-trail.py {trail} --events {a.events} --mix {a.mix} "
-               f"--policy {policy}", stdout=out)
+               f"--rare {a.rare} --policy {policy}", stdout=out)
         os.rename(expected_path + ".tmp", expected_path)
     expected = json.load(open(expected_path))
     files = sorted(glob.glob(os.path.join(trail, "**", "*.json.gz"), recursive=True))

@@ -2,7 +2,7 @@
 """Generates a large, realistic CloudTrail trail for benchmarks.
 
     python3 scripts/gen-trail.py OUT_DIR --events 200000 [--mix heavy|lean] [--seed 1] [--jobs 2]
-                                 [--policy FILE]
+                                 [--policy FILE] [--rare N]
 
 Writes CloudTrail's S3 layout (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
 <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<id>.json.gz) with a mix of
@@ -21,7 +21,10 @@ events (about 1.8 KB on average) with TLS details, additional event data and
 resources, in 5-minute files of 500 events and hourly files of 6,000.
 `--mix lean`: about 1.1 KB events (no TLS details, additional event data or
 resources on ordinary events) in files of 500, so that 2 M events make about
-2.2 GB in about 4,000 files. Deterministic per seed.
+2.2 GB in about 4,000 files. `--rare N` makes web-identity and AKIA calls N
+times rarer (the same trail otherwise): a trail whose findings do not grow
+with it, to show that memory follows what the reports keep. Deterministic
+per seed.
 """
 
 import argparse
@@ -92,6 +95,7 @@ def uuid(rng):
 
 
 LEAN = False
+RARE = 1
 
 
 def event(rng, t, account, region):
@@ -104,7 +108,7 @@ def event(rng, t, account, region):
         "recipientAccountId": account, "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
                                                       "clientProvidedHostHeader": f"service.{region}.amazonaws.com"},
     }
-    if r < 0.02:
+    if r < 0.02 / RARE:
         repo = rng.choice(REPOS)
         ref = rng.choice(["ref:refs/heads/main", "environment:production", "pull_request", "ref:refs/heads/dev"])
         sub = f"repo:{repo}:{ref}"
@@ -144,7 +148,7 @@ def event(rng, t, account, region):
         del base["tlsDetails"], base["additionalEventData"], base["resources"]
     if category == "Data":
         base["managementEvent"] = False
-    if r < 0.03:
+    if r < 0.03 / RARE:
         user = rng.choice(["ci-legacy", "terraform", "backup"])
         arn = f"arn:aws:iam::{account}:user/{user}"
         base["userIdentity"] = {"type": "IAMUser", "principalId": "AIDA" + hexid(rng, 17).upper(), "arn": arn,
@@ -163,9 +167,9 @@ def event(rng, t, account, region):
 
 
 def write_file(args):
-    out, account, region, start, n, seed, minutes, lean = args
-    global LEAN
-    LEAN = lean
+    out, account, region, start, n, seed, minutes, lean, rare = args
+    global LEAN, RARE
+    LEAN, RARE = lean, rare
     rng = random.Random(seed)
     records, wi, akia, policy = [], Counter(), Counter(), Counter()
     for i in range(n):
@@ -198,6 +202,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--mix", choices=["heavy", "lean"], default="heavy")
     ap.add_argument("--policy", help="write the policy the expected counts assume to this file")
+    ap.add_argument("--rare", type=int, default=1, help="make web-identity and AKIA calls N times rarer")
     a = ap.parse_args()
     if a.policy:
         with open(a.policy, "w") as f:
@@ -212,7 +217,7 @@ def main():
         n = min(left, 6000 if hourly else 500)
         account, region = ACCOUNTS[i % 2], REGIONS[(i // 2) % 3]
         t = start + timedelta(minutes=5 * (i // 6))
-        jobs.append((a.out, account, region, t, n, rng.randrange(1 << 30), 60 if hourly else 5, lean))
+        jobs.append((a.out, account, region, t, n, rng.randrange(1 << 30), 60 if hourly else 5, lean, a.rare))
         left -= n
         i += 1
     total, wi, akia, policy = 0, Counter(), Counter(), Counter()

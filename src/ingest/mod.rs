@@ -490,6 +490,12 @@ impl EventSink for Sink<'_, '_> {
         {
             return true;
         }
+        if self.opts.window.is_open() {
+            // Nothing is outside an open window: the time cannot matter.
+            self.not_needed += 1;
+            self.read += 1;
+            return false;
+        }
         let time = raw_event_time(record).map(parse_event_time);
         match time {
             // No findable time: when a window is set, let the parser decide.
@@ -524,9 +530,9 @@ fn raw_event_time(record: &str) -> Option<&str> {
 /// rows were dropped.
 ///
 /// The order is found on the sort keys alone, then the columns are moved
-/// into it one at a time, each dropped once moved: memory holds the frame
-/// and one column more, not two frames (the rows `report` keeps are most of
-/// its peak memory).
+/// into it a column per thread at a time, each dropped once moved: memory
+/// holds the frame and a column or two more, not two frames (the rows
+/// `report` keeps are most of its peak memory).
 pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
     const ROW: &str = "_row";
     let order = df
@@ -550,23 +556,19 @@ pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
     Ok((each_column(df, |c| c.filter(&mask))?, dropped))
 }
 
-/// Applies `f` to each column of `df` in turn, dropping each original as
-/// soon as its replacement is made.
+/// Applies `f` to each column of `df` (a column per thread at a time),
+/// dropping each original as soon as its replacement is made.
 fn each_column(
     df: DataFrame,
-    f: impl Fn(&Column) -> PolarsResult<Column>,
+    f: impl Fn(&Column) -> PolarsResult<Column> + Sync + Send,
 ) -> PolarsResult<DataFrame> {
-    let mut height = None;
     let columns = df
         .into_columns()
-        .into_iter()
-        .map(|c| {
-            let out = f(&c)?;
-            height = Some(out.len());
-            Ok(out)
-        })
+        .into_par_iter()
+        .map(|c| f(&c))
         .collect::<PolarsResult<Vec<_>>>()?;
-    DataFrame::new(height.unwrap_or(0), columns)
+    let height = columns.first().map_or(0, Column::len);
+    DataFrame::new(height, columns)
 }
 
 #[cfg(test)]
@@ -651,6 +653,19 @@ mod tests {
                 .collect()
         };
         assert_eq!(ids(&got.frame), ["1", "2"]);
+        // With no window, no record's time is looked at: the same records
+        // are kept as after a full parse, and the rest are not needed.
+        let open = IngestOptions {
+            window: Window::default(),
+            ..report
+        };
+        let got = ingest_files(std::slice::from_ref(&file), &open).unwrap();
+        let s = &got.summary;
+        assert_eq!((s.events_read, s.events_kept), (10, 3));
+        assert_eq!(s.events_skipped[&SkipRecord::NotNeeded], 6);
+        assert_eq!(s.events_skipped[&SkipRecord::NotAnEvent], 1);
+        assert!(!s.events_skipped.contains_key(&SkipRecord::OutsideWindow));
+        assert_eq!(ids(&got.frame), ["3", "1", "2"]);
     }
 }
 

@@ -1,7 +1,7 @@
 //! One DataFrame cell as text or JSON: times as RFC 3339 UTC, lists joined.
 
 use polars::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::time::format_millis;
 
@@ -69,37 +69,50 @@ pub fn cell_text(v: &AnyValue<'_>) -> String {
     }
 }
 
-/// A cell as JSON: numbers stay numbers, times become RFC 3339 strings.
-pub fn cell_json(v: &AnyValue<'_>) -> Value {
-    match v {
-        AnyValue::Null => Value::Null,
-        AnyValue::Boolean(b) => json!(b),
-        AnyValue::String(s) => json!(s),
-        AnyValue::StringOwned(s) => json!(s.as_str()),
-        AnyValue::UInt8(n) => json!(n),
-        AnyValue::UInt16(n) => json!(n),
-        AnyValue::UInt32(n) => json!(n),
-        AnyValue::UInt64(n) => json!(n),
-        AnyValue::Int8(n) => json!(n),
-        AnyValue::Int16(n) => json!(n),
-        AnyValue::Int32(n) => json!(n),
-        AnyValue::Int64(n) => json!(n),
-        AnyValue::Float32(n) => json!(n),
-        AnyValue::Float64(n) => json!(n),
-        AnyValue::Datetime(..) | AnyValue::DatetimeOwned(..) => json!(cell_text(v)),
-        AnyValue::List(s) => Value::Array(
-            (0..s.len())
-                .filter_map(|i| s.get(i).ok().filter(|v| !v.is_null()))
-                .map(|v| cell_json(&v))
-                .collect(),
-        ),
-        other => json!(other.to_string()),
+/// A cell as JSON: numbers stay numbers, times become RFC 3339 strings,
+/// lists arrays of their non-null items. Serialized straight from the cell,
+/// strings borrowed (a finding's JSON is most of a large report's output).
+pub struct JsonCell<'a>(pub AnyValue<'a>);
+
+impl serde::Serialize for JsonCell<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            AnyValue::Null => s.serialize_unit(),
+            AnyValue::Boolean(b) => s.serialize_bool(*b),
+            AnyValue::String(v) => s.serialize_str(v),
+            AnyValue::StringOwned(v) => s.serialize_str(v),
+            AnyValue::UInt8(n) => s.serialize_u8(*n),
+            AnyValue::UInt16(n) => s.serialize_u16(*n),
+            AnyValue::UInt32(n) => s.serialize_u32(*n),
+            AnyValue::UInt64(n) => s.serialize_u64(*n),
+            AnyValue::Int8(n) => s.serialize_i8(*n),
+            AnyValue::Int16(n) => s.serialize_i16(*n),
+            AnyValue::Int32(n) => s.serialize_i32(*n),
+            AnyValue::Int64(n) => s.serialize_i64(*n),
+            AnyValue::Float32(n) => s.serialize_f32(*n),
+            AnyValue::Float64(n) => s.serialize_f64(*n),
+            AnyValue::Datetime(..) | AnyValue::DatetimeOwned(..) => {
+                s.serialize_str(&cell_text(&self.0))
+            }
+            AnyValue::List(items) => s.collect_seq(
+                (0..items.len())
+                    .filter_map(|i| items.get(i).ok().filter(|v| !v.is_null()))
+                    .map(JsonCell),
+            ),
+            other => s.serialize_str(&other.to_string()),
+        }
     }
+}
+
+/// A cell as a JSON value (see [`JsonCell`]).
+pub fn cell_json(v: &AnyValue<'_>) -> Value {
+    serde_json::to_value(JsonCell(v.clone())).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn times_and_lists() {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::ingest::summary::InputSummary;
 use crate::reports::ReportRun;
 use crate::time::{Window, format_millis};
-pub use cells::{cell_display, cell_json, cell_text};
+pub use cells::{JsonCell, cell_display, cell_json, cell_text};
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -205,10 +205,11 @@ impl serde::Serialize for AllFindings<'_> {
         let mut seq = serializer.serialize_seq(None)?;
         for r in self.0 {
             if let Ok(f) = &r.result {
-                for i in 0..f.events.height() {
+                let columns = json_columns(&f.events);
+                for row in 0..f.events.height() {
                     seq.serialize_element(&JsonRow {
-                        df: &f.events,
-                        row: i,
+                        columns: &columns,
+                        row,
                         report: Some(r.report.id()),
                     })?;
                 }
@@ -218,9 +219,29 @@ impl serde::Serialize for AllFindings<'_> {
     }
 }
 
+/// One column's cells, read for JSON: strings straight from their array.
+enum Cells<'a> {
+    Str(&'a StringChunked),
+    Any(&'a Column),
+}
+
+/// The columns of `df` with their names, ready to read cells from.
+fn json_columns(df: &DataFrame) -> Vec<(&str, Cells<'_>)> {
+    df.columns()
+        .iter()
+        .map(|c| {
+            let cells = match c.str() {
+                Ok(s) => Cells::Str(s),
+                Err(_) => Cells::Any(c),
+            };
+            (c.name().as_str(), cells)
+        })
+        .collect()
+}
+
 /// One row of a DataFrame as a JSON object, optionally led by `report`.
 struct JsonRow<'a> {
-    df: &'a DataFrame,
+    columns: &'a [(&'a str, Cells<'a>)],
     row: usize,
     report: Option<&'a str>,
 }
@@ -232,11 +253,13 @@ impl serde::Serialize for JsonRow<'_> {
         if let Some(id) = self.report {
             map.serialize_entry("report", id)?;
         }
-        for c in self.df.columns() {
-            map.serialize_entry(
-                c.name().as_str(),
-                &cell_json(&c.get(self.row).unwrap_or(AnyValue::Null)),
-            )?;
+        for (name, cells) in self.columns {
+            match cells {
+                Cells::Str(s) => map.serialize_entry(name, &s.get(self.row))?,
+                Cells::Any(c) => {
+                    map.serialize_entry(name, &JsonCell(c.get(self.row).unwrap_or(AnyValue::Null)))?
+                }
+            }
         }
         map.end()
     }
@@ -247,8 +270,9 @@ struct JsonRows<'a>(&'a DataFrame);
 
 impl serde::Serialize for JsonRows<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let columns = json_columns(self.0);
         serializer.collect_seq((0..self.0.height()).map(|row| JsonRow {
-            df: self.0,
+            columns: &columns,
             row,
             report: None,
         }))
@@ -280,8 +304,12 @@ fn write_json(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
         not_run,
         findings: AllFindings(run.runs),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    // serde_json writes in small pieces: buffered here, they are not each a
+    // call through `dyn Write`.
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, &mut *out);
+    serde_json::to_writer_pretty(&mut buffered, &doc)?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
 fn write_csv(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {

@@ -174,14 +174,15 @@ impl ReportRun {
     }
 }
 
-/// Runs each report on the frame.
+/// Runs each report on the frame, side by side.
 pub fn run_all(
     reports: &[&'static dyn Report],
     frame: &DataFrame,
     policy: Option<&Policy>,
 ) -> PolarsResult<Vec<ReportRun>> {
+    use rayon::prelude::*;
     reports
-        .iter()
+        .par_iter()
         .map(|&report| {
             let result = match report.policy_need().unmet(policy) {
                 Some(reason) => Err(reason),
