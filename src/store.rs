@@ -359,7 +359,9 @@ fn write_part(dir: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
     let tmp = name.with_extension("parquet.tmp");
     let file = File::create(&tmp).map_err(io(&tmp))?;
     ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(ParquetCompression::Zstd(Some(
+            polars_utils::compression::ZstdLevel::try_new(1).expect("a valid zstd level"),
+        )))
         .with_row_group_size(Some(ROW_GROUP))
         .finish(df)
         .map_err(|source| StoreError::Polars {

@@ -444,7 +444,8 @@ pub fn event_times(df: &DataFrame) -> PolarsResult<Int64Chunked> {
     Ok(times.i64()?.clone())
 }
 
-/// A 128-bit digest of each row's [`EVENT_KEY_COLUMNS`].
+/// A 128-bit digest of each row's [`EVENT_KEY_COLUMNS`] (XXH3), to tell
+/// events read twice apart. Only ever compared within one run, never stored.
 ///
 /// Expects those columns with the events frame's types.
 pub fn event_keys(df: &DataFrame) -> PolarsResult<Vec<u128>> {
@@ -454,24 +455,30 @@ pub fn event_keys(df: &DataFrame) -> PolarsResult<Vec<u128>> {
         .filter(|c| **c != col::EVENT_TIME)
         .map(|c| df.column(c)?.str())
         .collect::<PolarsResult<Vec<_>>>()?;
+    let mut key = Vec::with_capacity(256);
     Ok((0..df.height())
         .map(|i| {
-            let mut h = Fnv::default();
-            h.write(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
+            // Each field length-prefixed (null: u32::MAX), so that no two
+            // different rows make the same bytes.
+            key.clear();
+            key.extend_from_slice(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
             for c in &strs {
                 match c.get(i) {
-                    Some(s) => h.write(s.as_bytes()),
-                    None => h.write(&[0xfe]),
+                    Some(s) => {
+                        key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                        key.extend_from_slice(s.as_bytes());
+                    }
+                    None => key.extend_from_slice(&u32::MAX.to_le_bytes()),
                 }
-                h.write(&[0]);
             }
-            h.finish()
+            xxhash_rust::xxh3::xxh3_128(&key)
         })
         .collect())
 }
 
 /// Two FNV-1a hashes with different offsets: 128 bits, stable across
-/// versions and platforms (unlike `std`'s hasher).
+/// versions and platforms (unlike `std`'s hasher): derived event ids are
+/// stored, so they must not change.
 struct Fnv {
     a: u64,
     b: u64,
