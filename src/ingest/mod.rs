@@ -490,21 +490,19 @@ impl EventSink for Sink<'_, '_> {
         {
             return true;
         }
-        if self.opts.window.is_open() {
-            // Nothing is outside an open window: the time cannot matter.
-            self.not_needed += 1;
-            self.read += 1;
-            return false;
-        }
-        let time = raw_event_time(record).map(parse_event_time);
-        match time {
-            // No findable time: when a window is set, let the parser decide.
-            None if !self.opts.window.is_open() => return true,
-            Some(None) if !self.opts.window.is_open() => return true,
-            Some(Some(t)) if !self.opts.window.contains(t) => self.outside_window += 1,
-            _ => self.not_needed += 1,
-        }
+        // Nothing is outside an open window: then the time cannot matter.
+        let outside = !self.opts.window.is_open()
+            && match raw_event_time(record).map(parse_event_time) {
+                Some(Some(t)) => !self.opts.window.contains(t),
+                // No findable time: let the parser decide.
+                _ => return true,
+            };
         self.read += 1;
+        if outside {
+            self.outside_window += 1;
+        } else {
+            self.not_needed += 1;
+        }
         false
     }
 }

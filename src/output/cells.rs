@@ -1,7 +1,6 @@
 //! One DataFrame cell as text or JSON: times as RFC 3339 UTC, lists joined.
 
 use polars::prelude::*;
-use serde_json::Value;
 
 use crate::time::format_millis;
 
@@ -104,15 +103,14 @@ impl serde::Serialize for JsonCell<'_> {
     }
 }
 
-/// A cell as a JSON value (see [`JsonCell`]).
-pub fn cell_json(v: &AnyValue<'_>) -> Value {
-    serde_json::to_value(JsonCell(v.clone())).unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn cell_json(v: &AnyValue<'_>) -> Value {
+        serde_json::to_value(JsonCell(v.clone())).unwrap()
+    }
 
     #[test]
     fn times_and_lists() {

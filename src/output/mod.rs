@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::ingest::summary::InputSummary;
 use crate::reports::ReportRun;
 use crate::time::{Window, format_millis};
-pub use cells::{JsonCell, cell_display, cell_json, cell_text};
+pub use cells::{JsonCell, cell_display, cell_text};
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
