@@ -88,87 +88,89 @@ impl Store {
 
     /// A lazy scan of every event in the store, with the events frame's schema.
     pub fn scan(root: &Path) -> Result<LazyFrame, StoreError> {
+        let files = Store::files(root)?;
+        if files.is_empty() {
+            return Ok(frame::empty().lazy());
+        }
+        scan_files(&files).map_err(|source| StoreError::Polars {
+            path: root.join("events"),
+            source,
+        })
+    }
+
+    /// The store's part files, in order.
+    fn files(root: &Path) -> Result<Vec<PathBuf>, StoreError> {
         let events = root.join("events");
         if !events.is_dir() {
             return Err(StoreError::Missing(root.to_owned()));
         }
-        let files = part_files(&events).map_err(|source| StoreError::Io {
+        part_files(&events).map_err(|source| StoreError::Io {
             path: events.clone(),
             source,
-        })?;
-        if files.is_empty() {
-            return Ok(frame::empty().lazy());
-        }
-        let paths: Vec<PlRefPath> = files
-            .iter()
-            .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-            .collect();
-        let args = ScanArgsParquet {
-            hive_options: HiveOptions {
-                enabled: Some(false),
-                ..Default::default()
-            },
-            glob: false,
-            ..Default::default()
-        };
-        LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
-            .map_err(|source| StoreError::Polars {
-                path: events,
-                source,
-            })
+        })
     }
 
     /// The events a set of reports needs, read from the store, and the
     /// account of what was read: every stored event counts as read; those
     /// outside the window or not needed are counted as skipped.
+    ///
+    /// Read one part file at a time, only the columns asked for, and the
+    /// strings kept copied out of the file's decoded columns: memory holds
+    /// what is kept and one file's worth of columns, however large the
+    /// store.
     pub fn load(
         root: &Path,
         window: &Window,
         filter: &RowFilter,
         columns: Columns,
     ) -> Result<(DataFrame, InputSummary), StoreError> {
-        let err = |source| StoreError::Polars {
-            path: root.to_owned(),
-            source,
-        };
-        let all = Store::scan(root)?;
-        let count = |lf: LazyFrame| -> Result<u64, StoreError> {
-            let df = lf.select([len().alias("n")]).collect().map_err(err)?;
-            Ok(df
-                .column("n")
-                .map_err(err)?
-                .get(0)
-                .map_err(err)?
-                .extract::<u64>()
-                .unwrap_or(0))
-        };
-        let in_window = within(all.clone(), window);
-        let mut needed = in_window.clone();
+        let files = Store::files(root)?;
+        let mut keep = lit(true);
         if !filter.all {
-            let mut keep = lit(false);
+            keep = lit(false);
             if filter.web_identity {
                 keep = keep.or(col(col::EVENT_NAME).eq(lit(crate::ingest::WEB_IDENTITY)));
             }
             if filter.long_lived_keys {
                 keep = keep.or(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA")));
             }
-            needed = needed.filter(keep);
         }
-        let (read, windowed) = (count(all)?, count(in_window)?);
-        // Only the columns asked for are read from the files; the others
-        // are null, as when reading logs.
-        let filled = columns.names().into_iter().map(col).collect::<Vec<_>>();
-        let frame = needed.select(filled).collect().map_err(err)?;
-        let frame = frame::widen(frame).map_err(err)?;
+        let filled: Vec<Expr> = columns.names().into_iter().map(col).collect();
+        let (mut read, mut windowed) = (0, 0);
+        let mut frame = frame::empty_of(columns);
+        for file in &files {
+            let err = |source| StoreError::Polars {
+                path: file.clone(),
+                source,
+            };
+            let all = scan_files(std::slice::from_ref(file)).map_err(err)?;
+            let in_window = within(all.clone(), window);
+            read += count(all).map_err(err)?;
+            windowed += count(in_window.clone()).map_err(err)?;
+            let kept = in_window
+                .filter(keep.clone())
+                .select(filled.clone())
+                .collect()
+                .and_then(frame::compact)
+                .map_err(err)?;
+            frame.vstack_mut_owned(kept).map_err(err)?;
+        }
+        frame.rechunk_mut();
+        let frame = frame::widen(frame).map_err(|source| StoreError::Polars {
+            path: root.to_owned(),
+            source,
+        })?;
         let mut summary = InputSummary {
-            files_read: part_files(&root.join("events")).map_or(0, |f| f.len() as u64),
+            files_read: files.len() as u64,
             events_read: read,
             events_kept: frame.height() as u64,
             ..Default::default()
         };
         summary.skip_records(SkipRecord::OutsideWindow, read - windowed);
         summary.skip_records(SkipRecord::NotNeeded, windowed - frame.height() as u64);
-        let times = frame.column(col::EVENT_TIME).map_err(err)?;
+        let times = frame
+            .column(col::EVENT_TIME)
+            .expect("the events frame has event_time");
         summary.events_without_time = times.null_count() as u64;
         Ok((frame, summary))
     }
@@ -372,6 +374,29 @@ fn write_part(dir: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
 }
 
 /// The `.parquet` files under `dir` (recursively), sorted.
+/// A lazy scan of the given part files.
+fn scan_files(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(false),
+            ..Default::default()
+        },
+        glob: false,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
+}
+
+/// The number of rows of `lf`.
+fn count(lf: LazyFrame) -> PolarsResult<u64> {
+    let df = lf.select([len().alias("n")]).collect()?;
+    Ok(df.column("n")?.get(0)?.extract::<u64>().unwrap_or(0))
+}
+
 fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir)? {

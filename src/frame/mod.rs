@@ -726,6 +726,25 @@ pub fn widen(df: DataFrame) -> PolarsResult<DataFrame> {
     DataFrame::new(height, columns)
 }
 
+/// `df` with its strings copied into arrays of their own. After a filter
+/// (a Parquet read with a predicate), a string column's views and bytes are
+/// still sized for every row read, not the rows kept.
+pub fn compact(df: DataFrame) -> PolarsResult<DataFrame> {
+    let height = df.height();
+    let columns = df
+        .into_columns()
+        .into_iter()
+        .map(|c| match c.str() {
+            Ok(ca) => {
+                let copy: StringChunked = ca.iter().collect();
+                copy.with_name(c.name().clone()).into_column()
+            }
+            Err(_) => c,
+        })
+        .collect();
+    DataFrame::new(height, columns)
+}
+
 /// An empty events frame.
 pub fn empty() -> DataFrame {
     DataFrame::empty_with_schema(&schema())
