@@ -75,7 +75,7 @@ allowed_users = []
 """
 
 
-def unexpected(sub, role):
+def unexpected(sub):
     """Whether POLICY flags a successful call (unexpected-subjects)."""
     return sub.startswith("repo:contractor/") or sub.endswith(":ref:refs/heads/dev")
 
@@ -180,7 +180,7 @@ def write_file(args):
             wi[key] += 1
             if not key:
                 sub, role = rec["responseElements"]["subjectFromWebIdentityToken"], rec["requestParameters"]["roleArn"]
-                policy["unexpected-subjects"] += unexpected(sub, role)
+                policy["unexpected-subjects"] += unexpected(sub)
                 policy["off-hours"] += off_hours(t, role)
         elif kind == "akia":
             akia[key] += 1

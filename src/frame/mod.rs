@@ -200,15 +200,25 @@ enum S {
 
 /// The frame's schema, in column order.
 pub fn schema() -> Schema {
-    let mut s = Schema::default();
-    s.insert(col::EVENT_TIME.into(), time_dtype());
-    for name in STRING_COLUMNS {
-        s.insert(name.into(), DataType::String);
-        if name == col::ERROR_MESSAGE {
-            s.insert(col::READ_ONLY.into(), DataType::Boolean);
-        }
-    }
-    s
+    column_names()
+        .map(|name| {
+            let dtype = match name {
+                col::EVENT_TIME => time_dtype(),
+                col::READ_ONLY => DataType::Boolean,
+                _ => DataType::String,
+            };
+            (name.into(), dtype)
+        })
+        .collect()
+}
+
+/// Every column's name, in frame order: `event_time`, then the string
+/// columns with `read_only` after `error_message`.
+fn column_names() -> impl Iterator<Item = &'static str> {
+    let strings = STRING_COLUMNS.iter().flat_map(|name| {
+        std::iter::once(*name).chain((*name == col::ERROR_MESSAGE).then_some(col::READ_ONLY))
+    });
+    std::iter::once(col::EVENT_TIME).chain(strings)
 }
 
 /// The type of `event_time`: milliseconds, UTC by convention, with no time
@@ -585,25 +595,7 @@ impl Columns {
 
     /// The filled columns' names, in frame order.
     pub fn names(&self) -> Vec<&'static str> {
-        schema()
-            .iter_names()
-            .map(|n| column_name(n.as_str()))
-            .filter(|n| self.has(n))
-            .collect()
-    }
-}
-
-/// The `'static` name of one of the frame's columns.
-fn column_name(name: &str) -> &'static str {
-    if name == col::EVENT_TIME {
-        col::EVENT_TIME
-    } else if name == col::READ_ONLY {
-        col::READ_ONLY
-    } else {
-        STRING_COLUMNS
-            .iter()
-            .find(|n| **n == name)
-            .expect("a column of the events frame")
+        column_names().filter(|n| self.has(n)).collect()
     }
 }
 
