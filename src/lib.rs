@@ -13,6 +13,7 @@ pub mod frame;
 pub mod ingest;
 pub mod output;
 pub mod policy;
+pub mod redact;
 pub mod reports;
 pub mod store;
 pub mod time;

@@ -27,7 +27,12 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if is_broken_pipe(&e) => ExitStatus::Clean.into(),
         Err(e) => {
-            let _ = writeln!(stderr, "ctaudit: error: {e:#}");
+            let message = format!("{e:#}");
+            let _ = writeln!(
+                stderr,
+                "ctaudit: error: {}",
+                ctaudit::output::escape::terminal(&message)
+            );
             ExitStatus::Error.into()
         }
     }

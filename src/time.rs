@@ -119,10 +119,10 @@ fn parse_fallback(s: &str) -> Option<Millis> {
         return Some(t.timestamp_millis());
     }
     // Epoch seconds, as the LookupEvents API returns `EventTime`.
-    if let Ok(secs) = s.parse::<f64>() {
-        if (1.0e8..1.0e11).contains(&secs) {
-            return Some((secs * 1000.0) as i64);
-        }
+    if let Ok(secs) = s.parse::<f64>()
+        && (1.0e8..1.0e11).contains(&secs)
+    {
+        return Some((secs * 1000.0) as i64);
     }
     None
 }

@@ -124,10 +124,10 @@ pub fn keys_for(attributed: &DataFrame, selector: &Selector) -> PolarsResult<Vec
             }
             _ => None,
         };
-        if let Some(k) = key {
-            if !keys.iter().any(|x| x == k) {
-                keys.push(k.to_string());
-            }
+        if let Some(k) = key
+            && !keys.iter().any(|x| x == k)
+        {
+            keys.push(k.to_string());
         }
     }
     keys.sort();

@@ -21,6 +21,7 @@ fn read(input: &PathBuf, selected: &[&'static dyn Report], columns: Columns) -> 
         filter: reports::row_filter(selected),
         payloads: false,
         columns,
+        read: Default::default(),
     };
     ingest_paths(std::slice::from_ref(input), &opts).expect("ingest")
 }

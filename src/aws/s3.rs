@@ -500,7 +500,13 @@ impl Lister {
 
 /// Downloads the objects (at most [`CONCURRENCY`] at once) and sends each,
 /// whole, on `tx`; a failed download is sent as a failed blob.
-pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>, tx: mpsc::Sender<Blob>) {
+pub async fn fetch(
+    client: Client,
+    bucket: String,
+    objects: Vec<Object>,
+    max_bytes: u64,
+    tx: mpsc::Sender<Blob>,
+) {
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
     let mut handles = Vec::with_capacity(objects.len());
     for o in objects {
@@ -508,9 +514,21 @@ pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>, tx: mps
         let (client, bucket, tx) = (client.clone(), bucket.clone(), tx.clone());
         handles.push(tokio::spawn(async move {
             let name = format!("s3://{bucket}/{}", o.key);
-            let bytes = get(&client, &bucket, &o.key).await;
+            // An object larger than the cap is not downloaded: the reader
+            // reports it as too large by its listed size.
+            let bytes = if o.size > max_bytes {
+                Ok(Vec::new())
+            } else {
+                get(&client, &bucket, &o.key).await
+            };
             drop(permit);
-            let _ = tx.send(Blob { name, bytes }).await;
+            let _ = tx
+                .send(Blob {
+                    name,
+                    size: o.size,
+                    bytes,
+                })
+                .await;
         }));
     }
     for h in handles {

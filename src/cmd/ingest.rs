@@ -3,11 +3,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::reading::ReadArgs;
 use super::source::{Input, RemoteArgs, Wanted, read_batches};
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::IngestOptions;
-use crate::store::{AppendStats, Store};
+use crate::output::escape::terminal;
+use crate::store::{AppendStats, Store, Wait};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,12 +20,20 @@ pub struct Args {
     #[command(flatten)]
     pub remote: RemoteArgs,
 
+    #[command(flatten)]
+    pub read: ReadArgs,
+
     /// The store directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
 
     #[command(flatten)]
     pub window: WindowArgs,
+
+    /// When another ingest is writing to the store, refuse at once instead
+    /// of waiting for it to finish.
+    #[arg(long)]
+    pub no_wait: bool,
 
     /// Input read per batch, in KiB (files and S3 objects as stored, API
     /// results as JSON): bounds memory, since each batch is written out
@@ -40,12 +50,20 @@ pub fn run(
     let window = args.window.window()?;
     let input = Input::pick(&args.logs, None, &args.remote)?;
     let wanted = Wanted {
-        opts: IngestOptions::everything(window),
+        opts: IngestOptions {
+            read: args.read.options(),
+            ..IngestOptions::everything(window)
+        },
         policy: None,
         now: args.window.now()?,
     };
     let batch = args.batch_kib.max(1) << 10;
-    let mut store = Store::create(&args.store)?;
+    let wait = if args.no_wait {
+        Wait::Refuse
+    } else {
+        Wait::Block(&mut *stderr)
+    };
+    let mut store = Store::create(&args.store, wait)?;
     let mut total = AppendStats::default();
     let summary = read_batches(&input, &wanted, batch, &mut |frame| {
         let stats = store.append(&frame)?;
@@ -55,10 +73,10 @@ pub fn run(
         Ok(())
     })?;
     for failure in &summary.files_failed {
-        writeln!(stderr, "ctaudit: {failure}")?;
+        writeln!(stderr, "ctaudit: {}", terminal(&failure.to_string()))?;
     }
     for line in summary.describe() {
-        writeln!(stdout, "{line}")?;
+        writeln!(stdout, "{}", terminal(&line))?;
     }
     writeln!(
         stdout,

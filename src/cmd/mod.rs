@@ -3,6 +3,7 @@
 pub mod ingest;
 pub mod list_reports;
 pub mod query;
+pub mod reading;
 pub mod report;
 pub mod source;
 pub mod trace;

@@ -37,6 +37,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// With --format csv, write cells as they are: no `'` before cells a
+    /// spreadsheet would run as formulas, control characters as bytes.
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -172,7 +177,7 @@ pub fn run(
     ctx.register("events", with_attribution(events));
     let plan = anyhow::Context::context(ctx.execute(&sql), "in the query")?;
     let df = anyhow::Context::context(plan.collect(), "running the query")?;
-    output::write_frame(stdout, args.format, &df)?;
+    output::write_frame(stdout, args.format, &df, args.csv_raw)?;
     Ok(match summary {
         Some(s) if s.has_failures() => ExitStatus::Error,
         _ => ExitStatus::Clean,

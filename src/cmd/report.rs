@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::builder::PossibleValuesParser;
 
+use super::reading::ReadArgs;
 use super::source::{Input, RemoteArgs, Wanted, read_all};
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, IngestOptions};
+use crate::output::escape::terminal;
 use crate::output::{self, Format, RunOutput};
 use crate::policy::Policy;
 use crate::reports::{self, REPORTS, Report};
@@ -31,6 +33,9 @@ pub struct Args {
     #[command(flatten)]
     pub remote: RemoteArgs,
 
+    #[command(flatten)]
+    pub read: ReadArgs,
+
     /// The policy file (TOML): allowed subjects per role, business hours,
     /// IAM users allowed to keep keys.
     #[arg(long, value_name = "FILE")]
@@ -46,6 +51,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// With --format csv, write cells as they are: no `'` before cells a
+    /// spreadsheet would run as formulas, control characters as bytes.
+    #[arg(long)]
+    pub csv_raw: bool,
 
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -86,6 +96,7 @@ pub fn run(
         filter: reports::row_filter(&selected),
         payloads: false,
         columns: reports::columns(&selected),
+        read: args.read.options(),
     };
     let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;
     let ingested = match input {
@@ -103,7 +114,7 @@ pub fn run(
         }
     };
     for failure in &ingested.summary.files_failed {
-        writeln!(stderr, "ctaudit: {failure}")?;
+        writeln!(stderr, "ctaudit: {}", terminal(&failure.to_string()))?;
     }
     let runs =
         reports::run_all(&selected, &ingested.frame, policy.as_ref()).context("running reports")?;
@@ -111,6 +122,7 @@ pub fn run(
     let policy_name = args.policy.as_ref().map(|p| p.display().to_string());
     let run = RunOutput {
         window,
+        csv_raw: args.csv_raw,
         policy: policy_name.as_deref(),
         input: &ingested.summary,
         runs: &runs,
@@ -128,7 +140,7 @@ pub fn run(
     }
     if !args.quiet && (args.format == Format::Csv || args.output.is_some()) {
         for line in ingested.summary.describe() {
-            writeln!(stderr, "ctaudit: {line}")?;
+            writeln!(stderr, "ctaudit: {}", terminal(&line))?;
         }
     }
 

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
+use super::reading::ReadArgs;
 use super::window::WindowArgs;
 use crate::aws::lookup::{self, ApiSummary, Lookup, Plan};
 use crate::aws::s3::{self, S3Url, Scope};
 use crate::aws::{AwsArgs, keys};
 use crate::ingest::summary::{FailReason, FileFailure, InputSummary};
 use crate::ingest::{self, Collector, IngestOptions, Ingested, WEB_IDENTITY};
+use crate::output::escape::terminal;
 use crate::policy::Policy;
 use crate::store::Store;
 use crate::time::Millis;
@@ -141,7 +143,12 @@ pub fn read_batches(
     };
     match input {
         Input::Logs(paths) => {
-            let files = ingest::discover::discover(paths, &wanted.opts.window, &mut summary);
+            let files = ingest::discover::discover(
+                paths,
+                &wanted.opts.read,
+                &wanted.opts.window,
+                &mut summary,
+            );
             let sizes: Vec<u64> = files
                 .iter()
                 .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
@@ -361,7 +368,14 @@ fn read_s3(
         for range in batches(&sizes, batch_bytes) {
             let (tx, mut rx) = tokio::sync::mpsc::channel(8);
             let chunk = objects[range].to_vec();
-            rt.spawn(s3::fetch(client.clone(), url.bucket.clone(), chunk, tx));
+            let max = wanted.opts.read.max_file_size;
+            rt.spawn(s3::fetch(
+                client.clone(),
+                url.bucket.clone(),
+                chunk,
+                max,
+                tx,
+            ));
             let blobs = std::iter::from_fn(move || rx.blocking_recv());
             let got = ingest::ingest_blobs(blobs, &wanted.opts).context("reading S3 objects")?;
             hand_over(got, summary)?;
@@ -388,6 +402,9 @@ pub struct SourceArgs {
     pub remote: RemoteArgs,
 
     #[command(flatten)]
+    pub read: ReadArgs,
+
+    #[command(flatten)]
     pub window: WindowArgs,
 }
 
@@ -405,13 +422,16 @@ impl SourceArgs {
             return Ok((lf, None));
         }
         let wanted = Wanted {
-            opts: IngestOptions::everything(window),
+            opts: IngestOptions {
+                read: self.read.options(),
+                ..IngestOptions::everything(window)
+            },
             policy: None,
             now: self.window.now()?,
         };
         let got = read_all(&input, &wanted)?;
         for failure in &got.summary.files_failed {
-            writeln!(stderr, "ctaudit: {failure}")?;
+            writeln!(stderr, "ctaudit: {}", terminal(&failure.to_string()))?;
         }
         Ok((got.frame.lazy(), Some(got.summary)))
     }

@@ -40,6 +40,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// With --format csv, write cells as they are: no `'` before cells a
+    /// spreadsheet would run as formulas, control characters as bytes.
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 impl Args {
@@ -76,7 +81,7 @@ pub fn run(
         timeline(attributed.lazy(), &keys).collect(),
         "building the timeline",
     )?;
-    output::write_frame(stdout, args.format, &df)?;
+    output::write_frame(stdout, args.format, &df, args.csv_raw)?;
     Ok(match summary {
         Some(s) if s.has_failures() => ExitStatus::Error,
         _ if keys.is_empty() => ExitStatus::Clean,

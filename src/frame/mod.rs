@@ -282,9 +282,9 @@ impl<'a> Row<'a> {
             text(&ev.recipient_account_id).or_else(|| idf(|i| &i.account_id)),
         );
         row.set(S::SourceIp, text(&ev.source_ip));
-        row.set(S::UserAgent, text(&ev.user_agent));
+        row.set(S::UserAgent, text(&ev.user_agent).map(scrubbed));
         row.set(S::ErrorCode, text(&ev.error_code));
-        row.set(S::ErrorMessage, text(&ev.error_message));
+        row.set(S::ErrorMessage, text(&ev.error_message).map(scrubbed));
         row.set(S::RequestId, text(&ev.request_id));
         row.set(S::IdentityType, idf(|i| &i.kind));
         row.set(S::IdentityArn, idf(|i| &i.arn));
@@ -386,6 +386,15 @@ impl<'a> Row<'a> {
 
 fn text<'a>(v: &'a Loose<'a>) -> Option<Cow<'a, str>> {
     v.as_str().map(Cow::Borrowed)
+}
+
+/// Free text (a user agent, an error message) with any secret in it
+/// replaced ([`crate::redact::scrub_text`]).
+fn scrubbed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => crate::redact::scrub_text(t),
+        Cow::Owned(t) => Cow::Owned(crate::redact::scrub_text(&t).into_owned()),
+    }
 }
 
 /// A stable id for a record without `eventID`, from the fields that identify
@@ -690,10 +699,10 @@ impl FrameBuilder {
                 let names = sources.take().expect("one source_file column").freeze();
                 columns.push(StringChunked::with_chunk((*name).into(), names).into_column());
             }
-            if *name == col::ERROR_MESSAGE {
-                if let Some(ro) = read_only.take() {
-                    columns.push(ro.finish().into_series().into());
-                }
+            if *name == col::ERROR_MESSAGE
+                && let Some(ro) = read_only.take()
+            {
+                columns.push(ro.finish().into_series().into());
             }
         }
         DataFrame::new(self.len, columns)

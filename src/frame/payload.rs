@@ -1,97 +1,16 @@
-//! Request and response payloads kept as JSON text, with secrets redacted.
-//!
-//! CloudTrail puts session tokens and secret keys in some responses
-//! (`AssumeRole*`, `GetSessionToken`, `CreateAccessKey`…). Before a payload
-//! is kept anywhere, every value under a secret-looking key is replaced by
-//! `"REDACTED"`. Text is minified so the same payload reads the same whether
-//! the log was pretty-printed or not.
+//! Request and response payloads kept as JSON text, with secrets redacted
+//! by [`crate::redact`]'s one rule before they are kept anywhere: minified,
+//! so the same payload reads the same whether the log was pretty-printed or
+//! not; withheld whole when it cannot be parsed.
 
-use std::borrow::Cow;
-
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// What replaces a secret.
-pub const REDACTED: &str = "REDACTED";
-
-/// Lower-case fragments of keys whose values are secrets.
-const SECRET_KEYS: &[&str] = &[
-    "sessiontoken",
-    "secretaccesskey",
-    "secretkey",
-    "password",
-    "privatekey",
-    "clientsecret",
-];
-
-fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    SECRET_KEYS.iter().any(|s| k.contains(s))
-}
+pub use crate::redact::REDACTED;
 
 /// A payload as minified JSON text with secrets redacted; `None` for
 /// `null`. A payload given as a JSON-encoded string is decoded first.
 pub fn payload_text(raw: &RawValue) -> Option<String> {
-    let text = raw.get().trim();
-    if text == "null" {
-        return None;
-    }
-    let decoded: Cow<'_, str> = if text.starts_with('"') {
-        match serde_json::from_str::<String>(text) {
-            Ok(inner) if inner.trim_start().starts_with(['{', '[']) => Cow::Owned(inner),
-            _ => Cow::Borrowed(text),
-        }
-    } else {
-        Cow::Borrowed(text)
-    };
-    let lower = decoded.to_ascii_lowercase();
-    if SECRET_KEYS.iter().any(|k| lower.contains(k)) {
-        if let Ok(mut v) = serde_json::from_str::<Value>(&decoded) {
-            redact(&mut v);
-            return Some(v.to_string());
-        }
-    }
-    Some(minify(&decoded))
-}
-
-/// Replaces, in place, every value under a secret-looking key.
-pub fn redact(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if is_secret_key(k) && !val.is_null() {
-                    *val = Value::String(REDACTED.into());
-                } else {
-                    redact(val);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
-    }
-}
-
-/// JSON text without white space outside strings.
-pub fn minify(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    let (mut in_str, mut escaped) = (false, false);
-    for c in json.chars() {
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_str = false;
-            }
-        } else if c == '"' {
-            in_str = true;
-        } else if c.is_ascii_whitespace() {
-            continue;
-        }
-        out.push(c);
-    }
-    out
+    crate::redact::payload_text(raw.get())
 }
 
 /// The ARNs of a record's `resources`, comma-separated.
@@ -145,6 +64,28 @@ mod tests {
         );
         assert!(t.contains(r#""accessKeyId":"ASIAX""#), "{t}");
         assert_eq!(t.matches(REDACTED).count(), 4);
+    }
+
+    /// Regression (hostile input 11): a standard session token nested 127
+    /// levels or more deep is redacted, not stored as text.
+    #[test]
+    fn secrets_nested_past_any_parser_depth_are_redacted() {
+        for depth in [126, 127, 128, 500] {
+            let text = format!(
+                "{}{{\"credentials\":{{\"sessionToken\":\"TOKEN-SECRET\"}}}}{}",
+                "{\"a\":".repeat(depth),
+                "}".repeat(depth)
+            );
+            let t = payload_text(&raw(&text)).unwrap();
+            assert!(
+                !t.contains("TOKEN-SECRET") && t.contains(REDACTED),
+                "{depth}"
+            );
+        }
+        // Unparseable: withheld, never the text.
+        let bad = RawValue::from_string("\"{\\\"password\\\": \\\"p\"".to_string()).unwrap();
+        let t = payload_text(&bad).unwrap();
+        assert!(!t.contains("\"p\""), "{t}");
     }
 
     #[test]

@@ -112,10 +112,10 @@ fn clean_repository(repo: &str) -> String {
 /// `provider` is the OIDC provider where known: when it is known and not
 /// GitHub's, nothing is parsed.
 pub fn parse_github_subject(subject: &str, provider: Option<&str>) -> Option<GithubSubject> {
-    if let Some(p) = provider {
-        if !is_github_provider(p) {
-            return None;
-        }
+    if let Some(p) = provider
+        && !is_github_provider(p)
+    {
+        return None;
     }
     let tokens: Vec<&str> = subject.split(':').collect();
     if !KNOWN_KEYS.contains(&tokens[0]) {

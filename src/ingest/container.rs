@@ -33,6 +33,9 @@ pub trait EventSink {
     fn skim(&mut self, _record: &str) -> bool {
         true
     }
+    /// Counts strings repaired (lone surrogate escapes made U+FFFD) in a
+    /// record found inside another (a lookup-events `CloudTrailEvent`).
+    fn repaired(&mut self, _n: u64) {}
 }
 
 /// What kind of container a file turned out to be.
@@ -399,7 +402,13 @@ fn deliver(ev: &RawEvent<'_>, sink: &mut dyn EventSink, loose: bool) {
 /// Hands one `CloudTrailEvent` string (a lookup-events result, from a file
 /// or from the API) to the sink: the same parser as every other record.
 pub fn deliver_embedded(inner: &str, sink: &mut dyn EventSink) {
-    match serde_json::from_str::<MaybeEvent<'_>>(inner) {
+    // The string's own escapes are decoded by now: a lone surrogate escape
+    // inside it (`\\udc00` outside) would hide the event.
+    let (inner, repaired) = super::decode::repair_surrogate_escapes(inner.as_bytes());
+    if repaired > 0 {
+        sink.repaired(repaired);
+    }
+    match serde_json::from_slice::<MaybeEvent<'_>>(&inner) {
         Ok(MaybeEvent::Event(ev)) if ev.embedded.is_none() => sink.event(&ev),
         _ => sink.not_an_event(),
     }

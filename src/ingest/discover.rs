@@ -5,13 +5,23 @@
 //! year, month or day folder wholly outside the time window is pruned
 //! without being opened, and `CloudTrail-Digest/` folders are skipped and
 //! their files counted. Inside a directory, a file is read when its first
-//! bytes are gzip or JSON, whatever its name; a file named on the command
-//! line is always read. This module opens no file past its first bytes.
+//! bytes are gzip or JSON (after any byte-order mark), whatever its name; a
+//! file named on the command line is always read.
+//!
+//! A walk is safe on any tree: hidden files and folders are counted and
+//! passed over unless `--hidden`; symbolic links are counted and not
+//! followed unless `--follow`, and then each folder is walked once however
+//! many links reach it (by device and inode), so link loops end; FIFOs,
+//! sockets and devices are counted and never opened. Everything passed over
+//! is counted under its reason. This module opens no file past its first
+//! bytes.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::ReadOptions;
 use super::summary::{FailReason, FileFailure, InputSummary, SkipFile};
 use crate::time::{Millis, Window, day_start};
 
@@ -21,60 +31,161 @@ use crate::time::{Millis, Window, day_start};
 pub const DELIVERY_LAG_MS: Millis = 6 * 3_600_000;
 
 /// The files to read, in a stable order.
-pub fn discover(paths: &[PathBuf], window: &Window, summary: &mut InputSummary) -> Vec<PathBuf> {
-    let mut files = Vec::new();
+pub fn discover(
+    paths: &[PathBuf],
+    read: &ReadOptions,
+    window: &Window,
+    summary: &mut InputSummary,
+) -> Vec<PathBuf> {
+    let mut walker = Walker {
+        read,
+        window,
+        summary,
+        files: Vec::new(),
+        walked: HashSet::new(),
+    };
     for path in paths {
+        // A path named on the command line is followed, link or not.
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => walk(path, window, summary, &mut files),
-            Ok(_) => files.push(path.clone()),
-            Err(e) => summary.failed(FileFailure::new(
+            Ok(m) if m.is_dir() => walker.walk(path, &m),
+            Ok(_) => walker.files.push(path.clone()),
+            Err(e) => walker.summary.failed(FileFailure::new(
                 path,
                 FailReason::Unreadable,
                 e.to_string(),
             )),
         }
     }
-    files
+    walker.files
 }
 
-fn walk(dir: &Path, window: &Window, summary: &mut InputSummary, files: &mut Vec<PathBuf>) {
-    let entries = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            summary.failed(FileFailure::new(dir, FailReason::Unreadable, e.to_string()));
+struct Walker<'a> {
+    read: &'a ReadOptions,
+    window: &'a Window,
+    summary: &'a mut InputSummary,
+    files: Vec<PathBuf>,
+    /// Folders walked so far, by identity (with `--follow`).
+    walked: HashSet<FolderId>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, dir: &Path, meta: &fs::Metadata) {
+        if self.read.follow && !self.walked.insert(FolderId::of(dir, meta)) {
+            self.summary.skip_file(SkipFile::AlreadyWalked, 1);
             return;
         }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            if name == "CloudTrail-Digest" {
-                summary.skip_file(SkipFile::Digest, count_files(&path));
-            } else if folder_outside_window(&path, window) {
-                summary.skip_file(SkipFile::PrunedFolder, 1);
-            } else {
-                walk(&path, window, summary, files);
+        let entries = match fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let failure = FileFailure::new(dir, FailReason::Unreadable, e.to_string());
+                self.summary.failed(failure);
+                return;
             }
-        } else if sniff_log(&path) {
-            files.push(path);
+        };
+        // The entry's own type: a link is a link here, not what it points to.
+        let mut entries: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| (e.path(), e.file_type()))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, kind) in entries {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') && !self.read.hidden {
+                self.summary.skip_file(SkipFile::Hidden, 1);
+                continue;
+            }
+            let kind = match kind {
+                Ok(k) => k,
+                Err(e) => {
+                    let failure = FileFailure::new(&path, FailReason::Unreadable, e.to_string());
+                    self.summary.failed(failure);
+                    continue;
+                }
+            };
+            if kind.is_symlink() {
+                if !self.read.follow {
+                    self.summary.skip_file(SkipFile::Symlink, 1);
+                    continue;
+                }
+                match fs::metadata(&path) {
+                    Ok(m) if m.is_dir() => self.folder(&path, name, &m),
+                    Ok(m) => self.file(path, m.is_file()),
+                    Err(e) => {
+                        let detail = format!("a link to nothing readable: {e}");
+                        self.summary.failed(FileFailure::new(
+                            &path,
+                            FailReason::Unreadable,
+                            detail,
+                        ));
+                    }
+                }
+            } else if kind.is_dir() {
+                match fs::metadata(&path) {
+                    Ok(m) => self.folder(&path, name, &m),
+                    Err(e) => {
+                        let failure =
+                            FileFailure::new(&path, FailReason::Unreadable, e.to_string());
+                        self.summary.failed(failure);
+                    }
+                }
+            } else {
+                self.file(path, kind.is_file());
+            }
+        }
+    }
+
+    fn folder(&mut self, path: &Path, name: &str, meta: &fs::Metadata) {
+        if name == "CloudTrail-Digest" {
+            self.summary.skip_file(SkipFile::Digest, count_files(path));
+        } else if folder_outside_window(path, self.window) {
+            self.summary.skip_file(SkipFile::PrunedFolder, 1);
         } else {
-            summary.skip_file(SkipFile::NotALog, 1);
+            self.walk(path, meta);
+        }
+    }
+
+    fn file(&mut self, path: PathBuf, regular: bool) {
+        if !regular {
+            self.summary.skip_file(SkipFile::NotARegularFile, 1);
+        } else if sniff_log(&path) {
+            self.files.push(path);
+        } else {
+            self.summary.skip_file(SkipFile::NotALog, 1);
         }
     }
 }
 
+/// A folder's identity: device and inode where there are such things, its
+/// canonical path elsewhere.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum FolderId {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+impl FolderId {
+    #[cfg(unix)]
+    fn of(_: &Path, meta: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FolderId::Inode(meta.dev(), meta.ino())
+    }
+
+    #[cfg(not(unix))]
+    fn of(path: &Path, _: &fs::Metadata) -> Self {
+        FolderId::Path(fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()))
+    }
+}
+
+/// The files under a folder that is not read (digests), links not followed.
 fn count_files(dir: &Path) -> u64 {
     fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
-                .map(|e| {
-                    let p = e.path();
-                    if p.is_dir() { count_files(&p) } else { 1 }
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => count_files(&e.path()),
+                    _ => 1,
                 })
                 .sum()
         })
@@ -136,7 +247,7 @@ pub fn folder_outside_window(path: &Path, window: &Window) -> bool {
 /// starting with an object or an array of objects.
 fn sniff_log(path: &Path) -> bool {
     let mut head = [0u8; 256];
-    let n = match fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
+    let n = match super::file::open(path).and_then(|mut f| f.read(&mut head)) {
         Ok(n) => n,
         // Unreadable: let the reader report it by name.
         Err(_) => return true,
@@ -144,11 +255,13 @@ fn sniff_log(path: &Path) -> bool {
     looks_like_log(&head[..n])
 }
 
-/// The sniffing rule of [`sniff_log`], on a file's first bytes.
+/// The sniffing rule of [`sniff_log`], on a file's first bytes: gzip, or
+/// JSON once a byte-order mark and UTF-16/32 are seen through.
 pub fn looks_like_log(head: &[u8]) -> bool {
     if head.starts_with(&[0x1f, 0x8b]) {
         return true;
     }
+    let head = super::decode::head_text(head);
     let mut it = head.iter().copied().skip_while(u8::is_ascii_whitespace);
     match it.next() {
         Some(b'{') => matches!(
@@ -210,5 +323,9 @@ mod tests {
         assert!(!looks_like_log(b"[business_hours]\ntimezone = \"UTC\""));
         assert!(!looks_like_log(b"# Provenance\n"));
         assert!(!looks_like_log(b""));
+        // Regression (hostile input 3): a byte-order mark hides nothing.
+        assert!(looks_like_log(b"\xEF\xBB\xBF{\"Records\":["));
+        assert!(looks_like_log(b"\xFF\xFE{\0\"\0R\0"));
+        assert!(looks_like_log(b"\xFE\xFF\0{\0\"\0R"));
     }
 }

@@ -8,27 +8,26 @@
 //! This module does not judge events; reports do.
 
 pub mod container;
+pub mod decode;
 pub mod discover;
+pub mod file;
 mod inflate;
 pub mod record;
+mod sink;
 pub mod summary;
 
-use std::cell::RefCell;
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
-
-use memchr::memmem::Finder;
 
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::frame::{self, Columns, FrameBuilder, Row, col};
-use crate::time::{Window, parse_event_time};
-use container::{Container, EventSink, read_events};
+use crate::frame::{self, Columns, FrameBuilder, col};
+use crate::time::Window;
+use container::{Container, read_events};
 use record::RawEvent;
+use sink::Sink;
 use summary::{FailReason, FileFailure, InputSummary, SkipFile, SkipRecord};
 
 /// Which events the frame keeps, beyond the time window.
@@ -78,6 +77,8 @@ pub struct IngestOptions {
     pub payloads: bool,
     /// The columns to fill; the others are left null.
     pub columns: Columns,
+    /// How folders are walked and how large one input may be.
+    pub read: ReadOptions,
 }
 
 impl IngestOptions {
@@ -88,6 +89,29 @@ impl IngestOptions {
             filter: RowFilter::ALL,
             payloads: true,
             columns: Columns::ALL,
+            read: ReadOptions::default(),
+        }
+    }
+}
+
+/// How inputs are found and how much of one is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Read hidden files and folders in walks (`--hidden`).
+    pub hidden: bool,
+    /// Follow symbolic links in walks (`--follow`).
+    pub follow: bool,
+    /// The most bytes one input may hold once decompressed
+    /// (`--max-file-size`); a larger one is reported as too large.
+    pub max_file_size: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            hidden: false,
+            follow: false,
+            max_file_size: file::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -101,7 +125,7 @@ pub struct Ingested {
 /// Reads every log file under `paths` into one events frame.
 pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
     let mut summary = InputSummary::default();
-    let files = discover::discover(paths, &opts.window, &mut summary);
+    let files = discover::discover(paths, &opts.read, &opts.window, &mut summary);
     let mut got = ingest_files(&files, opts)?;
     summary.merge(got.summary);
     summary.finish();
@@ -121,6 +145,8 @@ pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 /// not be fetched.
 pub struct Blob {
     pub name: String,
+    /// Its size as listed (an object over `--max-file-size` is not fetched).
+    pub size: u64,
     pub bytes: Result<Vec<u8>, String>,
 }
 
@@ -241,20 +267,12 @@ impl Collector {
     }
 }
 
-thread_local! {
-    /// Per-thread buffers: the file's bytes, and its decompressed content.
-    static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-    /// Per-thread libdeflate decompressor.
-    static INFLATER: RefCell<inflate::Inflater> = RefCell::new(inflate::Inflater::new());
-}
-
 /// Reads one file into `part`.
 fn read_file(path: &Path, opts: &IngestOptions, part: &mut Part) {
-    with_buffers(|raw, plain| {
-        raw.clear();
-        if let Err(e) = File::open(path).and_then(|mut f| f.read_to_end(raw)) {
-            let failure = FileFailure::new(path, FailReason::Unreadable, e.to_string());
-            part.summary.failed(failure);
+    file::with_buffers(|raw, plain| {
+        if let Err(e) = file::read_file(path, raw, opts.read.max_file_size) {
+            part.summary
+                .failed(FileFailure::new(path, e.reason, e.detail));
             return;
         }
         let name = path.display().to_string();
@@ -265,7 +283,20 @@ fn read_file(path: &Path, opts: &IngestOptions, part: &mut Part) {
 /// Reads one fetched blob into `part`.
 fn read_blob(blob: Blob, opts: &IngestOptions, part: &mut Part) {
     match &blob.bytes {
-        Ok(bytes) => with_buffers(|_, plain| read_content(&blob.name, bytes, plain, opts, part)),
+        Ok(bytes) if blob.size.max(bytes.len() as u64) > opts.read.max_file_size => {
+            part.summary.failed(FileFailure::named(
+                &blob.name,
+                FailReason::TooLarge,
+                format!(
+                    "{} bytes: more than {} bytes (--max-file-size); not read",
+                    blob.size.max(bytes.len() as u64),
+                    opts.read.max_file_size
+                ),
+            ))
+        }
+        Ok(bytes) => {
+            file::with_buffers(|_, plain| read_content(&blob.name, bytes, plain, opts, part))
+        }
         Err(e) => {
             let failure = FileFailure::named(&blob.name, FailReason::Unreadable, e);
             part.summary.failed(failure);
@@ -273,18 +304,8 @@ fn read_blob(blob: Blob, opts: &IngestOptions, part: &mut Part) {
     }
 }
 
-/// Runs `f` with this thread's read and decompression buffers. They are
-/// taken out while `f` runs: a large file read on several threads lets this
-/// thread run other rayon tasks meanwhile, which then use buffers of their
-/// own instead of finding these borrowed.
-fn with_buffers<R>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> R) -> R {
-    let (mut raw, mut plain) = BUFFERS.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
-    let out = f(&mut raw, &mut plain);
-    BUFFERS.with(|cell| *cell.borrow_mut() = (raw, plain));
-    out
-}
-
-/// Decompresses (when gzip) and parses one input's bytes.
+/// Decompresses (when gzip), decodes ([`decode::decode`]) and parses one
+/// input's bytes.
 fn read_content(
     name: &str,
     raw: &[u8],
@@ -292,10 +313,19 @@ fn read_content(
     opts: &IngestOptions,
     part: &mut Part,
 ) {
-    let (content, damage) = match decompress(raw, plain) {
+    let (content, damage) = match file::decompress(raw, plain, opts.read.max_file_size) {
         Ok(content) => (content, None),
-        Err((reason, detail, partial)) => (partial, Some((reason, detail))),
+        Err((unread, _)) if unread.reason == FailReason::TooLarge => {
+            let failure = FileFailure::named(name, unread.reason, unread.detail);
+            part.summary.failed(failure);
+            return;
+        }
+        Err((unread, partial)) => (partial, Some((unread.reason, unread.detail))),
     };
+    let decoded = decode::decode(content);
+    part.summary.strings_repaired += decoded.repaired;
+    part.summary.files_transcoded += u64::from(decoded.transcoded_from.is_some());
+    let content = &*decoded.bytes;
     if damage.is_none()
         && content.len() >= *SPLIT_MIN_BYTES
         && read_split(name, content, opts, part)
@@ -377,151 +407,6 @@ fn read_split(name: &str, content: &[u8], opts: &IngestOptions, part: &mut Part)
     true
 }
 
-/// When `raw` is gzip (by its magic bytes), decompresses it into `plain`:
-/// whole, with libdeflate, and when that fails with the streaming decoder,
-/// so that a broken stream gives the reason, what went wrong, and what was
-/// decompressed before the damage.
-fn decompress<'b>(
-    raw: &'b [u8],
-    plain: &'b mut Vec<u8>,
-) -> Result<&'b [u8], (FailReason, String, &'b [u8])> {
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return Ok(raw);
-    }
-    if let Some(n) = INFLATER.with(|i| i.borrow_mut().gunzip(raw, plain)) {
-        return Ok(&plain[..n]);
-    }
-    plain.clear();
-    match flate2::read::MultiGzDecoder::new(raw).read_to_end(plain) {
-        Ok(_) => Ok(plain),
-        Err(e) => {
-            let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
-                FailReason::TruncatedGzip
-            } else {
-                FailReason::CorruptGzip
-            };
-            let detail = format!("{e} after {} decompressed bytes", plain.len());
-            Err((reason, detail, plain))
-        }
-    }
-}
-
-/// Receives one file's events, keeps those the options ask for, and counts.
-struct Sink<'b, 'o> {
-    builder: &'b mut FrameBuilder,
-    opts: &'o IngestOptions,
-    source: &'o str,
-    read: u64,
-    kept: u64,
-    outside_window: u64,
-    not_needed: u64,
-    not_an_event: u64,
-    without_time: u64,
-}
-
-impl<'b, 'o> Sink<'b, 'o> {
-    fn new(builder: &'b mut FrameBuilder, opts: &'o IngestOptions, source: &'o str) -> Self {
-        Sink {
-            builder,
-            opts,
-            source,
-            read: 0,
-            kept: 0,
-            outside_window: 0,
-            not_needed: 0,
-            not_an_event: 0,
-            without_time: 0,
-        }
-    }
-
-    fn flush_into(self, summary: &mut InputSummary) {
-        summary.events_read += self.read + self.not_an_event;
-        summary.events_kept += self.kept;
-        summary.events_without_time += self.without_time;
-        summary.skip_records(SkipRecord::OutsideWindow, self.outside_window);
-        summary.skip_records(SkipRecord::NotNeeded, self.not_needed);
-        summary.skip_records(SkipRecord::NotAnEvent, self.not_an_event);
-    }
-}
-
-impl EventSink for Sink<'_, '_> {
-    fn event(&mut self, ev: &RawEvent<'_>) {
-        self.read += 1;
-        let time = ev.event_time.as_str().and_then(parse_event_time);
-        if let Some(t) = time {
-            if !self.opts.window.contains(t) {
-                self.outside_window += 1;
-                return;
-            }
-        }
-        if !self.opts.filter.keeps(ev) {
-            self.not_needed += 1;
-            return;
-        }
-        if time.is_none() {
-            self.without_time += 1;
-        }
-        self.kept += 1;
-        self.builder
-            .push(&Row::from_event(ev, time, self.source, self.opts.payloads));
-    }
-
-    fn not_an_event(&mut self) {
-        self.not_an_event += 1;
-    }
-
-    fn skims(&self) -> bool {
-        !self.opts.filter.all
-    }
-
-    /// Most records are not needed by the reports: a search of their raw
-    /// text for what a kept record must contain (the web-identity event
-    /// name, a quoted `AKIA` key) settles them without parsing, and their
-    /// `eventTime` is read straight from the text so they are counted under
-    /// the same reason as after a full parse. Anything unusual is parsed.
-    fn skim(&mut self, record: &str) -> bool {
-        static WEB_IDENTITY_TEXT: LazyLock<Finder<'static>> =
-            LazyLock::new(|| Finder::new(WEB_IDENTITY));
-        static QUOTED_AKIA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"AKIA"));
-        let filter = self.opts.filter;
-        let bytes = record.as_bytes();
-        if (filter.web_identity && WEB_IDENTITY_TEXT.find(bytes).is_some())
-            || (filter.long_lived_keys && QUOTED_AKIA.find(bytes).is_some())
-        {
-            return true;
-        }
-        // Nothing is outside an open window: then the time cannot matter.
-        let outside = !self.opts.window.is_open()
-            && match raw_event_time(record).map(parse_event_time) {
-                Some(Some(t)) => !self.opts.window.contains(t),
-                // No findable time: let the parser decide.
-                _ => return true,
-            };
-        self.read += 1;
-        if outside {
-            self.outside_window += 1;
-        } else {
-            self.not_needed += 1;
-        }
-        false
-    }
-}
-
-/// The text of a record's `"eventTime": "…"` value, found without parsing:
-/// the first such key in the text (no nested CloudTrail object has one, and
-/// the payloads come after it). Only which reason a record not needed is
-/// counted under could depend on it.
-fn raw_event_time(record: &str) -> Option<&str> {
-    static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"eventTime\""));
-    let at = KEY.find(record.as_bytes())?;
-    let rest = record[at + 11..]
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start();
-    let rest = rest.strip_prefix('"')?;
-    rest.find('"').map(|end| &rest[..end])
-}
-
 /// Sorts the frame by time (events without a time last), then event id and
 /// source file, and drops events read twice ([`frame::EVENT_KEY_COLUMNS`]
 /// says what makes two rows the same event). Returns the frame and how many
@@ -574,18 +459,6 @@ mod tests {
     use super::*;
     use crate::time::{Bound, parse_bound};
 
-    #[test]
-    fn raw_event_time_is_found_in_the_text() {
-        assert_eq!(
-            raw_event_time(
-                r#"{"userIdentity":{"type":"Root"},"eventTime" : "2026-11-16T00:00:07Z","x":1}"#
-            ),
-            Some("2026-11-16T00:00:07Z")
-        );
-        assert_eq!(raw_event_time(r#"{"eventName":"X"}"#), None);
-        assert_eq!(raw_event_time(r#"{"eventTime":null}"#), None);
-    }
-
     /// Skimming must count every record under the same reason as parsing
     /// it would, and keep the same rows.
     #[test]
@@ -623,6 +496,7 @@ mod tests {
             },
             payloads: false,
             columns: Columns::ALL,
+            read: ReadOptions::default(),
         };
         let got = ingest_files(std::slice::from_ref(&file), &report).unwrap();
         let s = &got.summary;

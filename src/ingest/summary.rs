@@ -19,6 +19,16 @@ pub enum SkipFile {
     NotALog,
     /// A file with nothing but white space.
     Empty,
+    /// A file or folder whose name starts with a dot (read with `--hidden`).
+    Hidden,
+    /// A symbolic link met in a walk (followed with `--follow`).
+    Symlink,
+    /// With `--follow`, a folder reached a second time through a link
+    /// (a loop, or two links to one folder): walked once.
+    AlreadyWalked,
+    /// A FIFO, socket or device met in a walk: never opened, since opening
+    /// one can block forever.
+    NotARegularFile,
 }
 
 impl SkipFile {
@@ -28,6 +38,10 @@ impl SkipFile {
             SkipFile::PrunedFolder => "date folders outside the window (not opened)",
             SkipFile::NotALog => "files that are not logs (neither gzip nor JSON)",
             SkipFile::Empty => "empty files",
+            SkipFile::Hidden => "hidden files and folders (read with --hidden)",
+            SkipFile::Symlink => "symbolic links (followed with --follow)",
+            SkipFile::AlreadyWalked => "folders reached again through a link (walked once)",
+            SkipFile::NotARegularFile => "not regular files (FIFOs, sockets, devices; not opened)",
         }
     }
 }
@@ -73,6 +87,9 @@ pub enum FailReason {
     NotCloudtrail,
     /// An AWS API call that failed (after retries where they help).
     Request,
+    /// Larger than `--max-file-size` once decompressed (a gzip bomb, or a
+    /// file far larger than CloudTrail writes): not read.
+    TooLarge,
 }
 
 impl fmt::Display for FailReason {
@@ -84,6 +101,7 @@ impl fmt::Display for FailReason {
             FailReason::InvalidJson => "invalid JSON",
             FailReason::NotCloudtrail => "not CloudTrail JSON",
             FailReason::Request => "request failed",
+            FailReason::TooLarge => "too large",
         })
     }
 }
@@ -144,6 +162,11 @@ pub struct InputSummary {
     pub events_without_time: u64,
     /// Uncompressed bytes parsed.
     pub bytes_read: u64,
+    /// Invalid text replaced by U+FFFD so that the records holding it are
+    /// kept: lone surrogate escapes (`\udc00`) and undecodable UTF-16/32.
+    pub strings_repaired: u64,
+    /// Files transcoded from UTF-16 or UTF-32 before parsing.
+    pub files_transcoded: u64,
     /// What was asked of the CloudTrail API (`--api`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<crate::aws::lookup::ApiSummary>,
@@ -183,6 +206,8 @@ impl InputSummary {
         }
         self.events_without_time += other.events_without_time;
         self.bytes_read += other.bytes_read;
+        self.strings_repaired += other.strings_repaired;
+        self.files_transcoded += other.files_transcoded;
     }
 
     /// Sorts failures by path so output is stable.
@@ -212,12 +237,24 @@ impl InputSummary {
         for (k, v) in &self.files_skipped {
             lines.push(format!("  skipped, {}: {v}", k.describe()));
         }
+        if self.files_transcoded > 0 {
+            lines.push(format!(
+                "  transcoded from UTF-16 or UTF-32: {}",
+                self.files_transcoded
+            ));
+        }
         lines.push(format!(
             "events: {} read, {} kept",
             self.events_read, self.events_kept
         ));
         for (k, v) in &self.events_skipped {
             lines.push(format!("  skipped, {}: {v}", k.describe()));
+        }
+        if self.strings_repaired > 0 {
+            lines.push(format!(
+                "  strings repaired (invalid escapes or text replaced by U+FFFD, records kept): {}",
+                self.strings_repaired
+            ));
         }
         if self.events_without_time > 0 {
             lines.push(format!(

@@ -34,8 +34,10 @@ fn list_items(s: &Series) -> Vec<String> {
 }
 
 /// A cell for a table a person reads: long lists are cut to their first
-/// items (each shortened) and `(+N more)`, joined by `sep`.
-pub fn cell_display(v: &AnyValue<'_>, sep: &str) -> String {
+/// items (each shortened) and `(+N more)`, joined by `sep`; the text of
+/// each item passes through `escape` (the format's escaping) before the
+/// separators are added.
+pub fn cell_display(v: &AnyValue<'_>, sep: &str, escape: impl Fn(&str) -> String) -> String {
     match v {
         AnyValue::List(s) => {
             let items = list_items(s);
@@ -44,13 +46,14 @@ pub fn cell_display(v: &AnyValue<'_>, sep: &str) -> String {
                 .take(LIST_ITEMS_SHOWN)
                 .cloned()
                 .map(shorten)
+                .map(|item| escape(&item))
                 .collect();
             if items.len() > LIST_ITEMS_SHOWN {
                 shown.push(format!("(+{} more)", items.len() - LIST_ITEMS_SHOWN));
             }
             shown.join(sep)
         }
-        other => cell_text(other),
+        other => escape(&cell_text(other)),
     }
 }
 
@@ -118,14 +121,17 @@ mod tests {
         assert_eq!(cell_text(&t), "2025-11-13T02:13:20Z");
         assert_eq!(cell_json(&t), json!("2025-11-13T02:13:20Z"));
         let s = Series::new("x".into(), ["a", "b", "c", "d", "e", "f", "g"]);
+        let same = |s: &str| s.to_string();
         assert_eq!(
-            cell_display(&AnyValue::List(s.clone()), ", "),
+            cell_display(&AnyValue::List(s.clone()), ", ", same),
             "a, b, c, d, e, (+2 more)"
         );
         assert_eq!(cell_text(&AnyValue::List(s.clone())), "a, b, c, d, e, f, g");
         let long = Series::new("x".into(), ["x".repeat(100)]);
         assert_eq!(
-            cell_display(&AnyValue::List(long), "\n").chars().count(),
+            cell_display(&AnyValue::List(long), "\n", same)
+                .chars()
+                .count(),
             LIST_ITEM_CHARS + 1
         );
         assert_eq!(cell_json(&AnyValue::List(s)).as_array().unwrap().len(), 7);

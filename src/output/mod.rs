@@ -6,6 +6,7 @@
 //! how to show a DataFrame, not what its rows mean.
 
 mod cells;
+pub mod escape;
 
 use std::io::{self, Write};
 
@@ -36,6 +37,8 @@ pub enum Format {
 /// Everything a report run produced, for writing.
 pub struct RunOutput<'a> {
     pub window: Window,
+    /// CSV cells as they are, formulas included (`--csv-raw`).
+    pub csv_raw: bool,
     pub policy: Option<&'a str>,
     pub input: &'a InputSummary,
     pub runs: &'a [ReportRun],
@@ -51,8 +54,14 @@ pub fn write_run(out: &mut dyn Write, format: Format, run: &RunOutput<'_>) -> io
     }
 }
 
-/// Writes any DataFrame in `format` (query results).
-pub fn write_frame(out: &mut dyn Write, format: Format, df: &DataFrame) -> io::Result<()> {
+/// Writes any DataFrame in `format` (query results); `csv_raw` writes CSV
+/// cells as they are, formulas included.
+pub fn write_frame(
+    out: &mut dyn Write,
+    format: Format,
+    df: &DataFrame,
+    csv_raw: bool,
+) -> io::Result<()> {
     match format {
         Format::Table => writeln!(out, "{}", table(df, false)),
         Format::Markdown => writeln!(out, "{}", table(df, true)),
@@ -68,12 +77,24 @@ pub fn write_frame(out: &mut dyn Write, format: Format, df: &DataFrame) -> io::R
                 w.write_record(
                     df.columns()
                         .iter()
-                        .map(|c| cell_text(&c.get(i).unwrap_or(AnyValue::Null))),
+                        .map(|c| csv_cell(&c.get(i).unwrap_or(AnyValue::Null), csv_raw)),
                 )
                 .map_err(csv_err)?;
             }
             w.flush()
         }
+    }
+}
+
+/// A cell for CSV: text from the trail escaped ([`escape::csv`]); numbers,
+/// booleans and times as they are (a negative count is not a formula).
+fn csv_cell(v: &AnyValue<'_>, raw: bool) -> String {
+    let text = cell_text(v);
+    match v {
+        AnyValue::String(_) | AnyValue::StringOwned(_) | AnyValue::List(_) => {
+            escape::csv(&text, raw).into_owned()
+        }
+        _ => text,
     }
 }
 
@@ -103,17 +124,13 @@ fn table(df: &DataFrame, markdown: bool) -> Table {
         t.add_row(df.columns().iter().map(|c| {
             let v = c.get(i).unwrap_or(AnyValue::Null);
             if markdown {
-                markdown_escape(&cell_display(&v, ", "))
+                cell_display(&v, ", ", escape::markdown)
             } else {
-                cell_display(&v, "\n")
+                cell_display(&v, "\n", |s| escape::terminal(s).into_owned())
             }
         }));
     }
     t
-}
-
-fn markdown_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The input summary, findings per report and not-run reasons, as lines.
@@ -142,14 +159,14 @@ fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::R
         writeln!(out, "# ctaudit report\n")?;
         for line in header_lines(run) {
             match line.strip_prefix("  ") {
-                Some(sub) => writeln!(out, "  - {sub}")?,
-                None => writeln!(out, "- {line}")?,
+                Some(sub) => writeln!(out, "  - {}", escape::markdown(sub))?,
+                None => writeln!(out, "- {}", escape::markdown(&line))?,
             }
         }
     } else {
         writeln!(out, "ctaudit report")?;
         for line in header_lines(run) {
-            writeln!(out, "  {line}")?;
+            writeln!(out, "  {}", escape::terminal(&line))?;
         }
     }
     for r in run.runs {
@@ -164,13 +181,13 @@ fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::R
         } else {
             writeln!(out, "\n{id}: {title}: {status}")?;
         }
-        if let Ok(f) = &r.result {
-            if f.count() > 0 {
-                if markdown {
-                    writeln!(out)?;
-                }
-                writeln!(out, "{}", table(&f.groups, markdown))?;
+        if let Ok(f) = &r.result
+            && f.count() > 0
+        {
+            if markdown {
+                writeln!(out)?;
             }
+            writeln!(out, "{}", table(&f.groups, markdown))?;
         }
     }
     Ok(())
@@ -336,7 +353,7 @@ fn write_csv(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
                 } else {
                     df.column(name)
                         .ok()
-                        .map(|c| cell_text(&c.get(i).unwrap_or(AnyValue::Null)))
+                        .map(|c| csv_cell(&c.get(i).unwrap_or(AnyValue::Null), run.csv_raw))
                         .unwrap_or_default()
                 }
             });

@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+mod keys;
+mod lock;
+
+use keys::KeyIndex;
+pub use lock::Wait;
+
 use crate::frame::{self, Columns, col};
 use crate::ingest::RowFilter;
 use crate::ingest::summary::{InputSummary, SkipRecord};
@@ -42,10 +48,9 @@ pub enum StoreError {
         "{0} is not a ctaudit store (no events/ folder): run `ctaudit ingest --store {0}` first"
     )]
     Missing(PathBuf),
+    #[error("store {0}: another ingest is writing to it (without --no-wait, this one would wait)")]
+    Busy(PathBuf),
 }
-
-/// A digest of a row's identifying columns ([`frame::event_keys`]).
-type RowKey = u128;
 
 /// A store on disk.
 pub struct Store {
@@ -58,6 +63,8 @@ pub struct Store {
     known: HashMap<String, KeyIndex>,
     /// Days in `known`, least recently touched first.
     touched: Vec<String>,
+    /// The writer lock, held while the store is open for writing.
+    _lock: lock::Lock,
 }
 
 /// Day partitions whose keys stay in memory during one ingest.
@@ -72,10 +79,17 @@ pub struct AppendStats {
 }
 
 impl Store {
-    /// Opens (creating if needed) a store for writing.
-    pub fn create(root: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) a store for writing, as its only writer
+    /// ([`lock`]); temporary files left by a writer that was killed are
+    /// removed.
+    pub fn create(root: &Path, wait: Wait<'_>) -> Result<Store, StoreError> {
         let events = root.join("events");
         fs::create_dir_all(&events).map_err(|source| StoreError::Io {
+            path: events.clone(),
+            source,
+        })?;
+        let lock = lock::acquire(root, wait)?;
+        remove_temp_files(&events).map_err(|source| StoreError::Io {
             path: events,
             source,
         })?;
@@ -83,6 +97,7 @@ impl Store {
             root: root.to_owned(),
             known: HashMap::new(),
             touched: Vec::new(),
+            _lock: lock,
         })
     }
 
@@ -251,44 +266,6 @@ impl Store {
     }
 }
 
-/// The keys of one day partition, sorted: 16 bytes a key (a hash set
-/// takes more than twice that), looked up by binary search, merged in
-/// linear time as batches add to it.
-#[derive(Debug, Default)]
-struct KeyIndex {
-    sorted: Vec<RowKey>,
-}
-
-impl KeyIndex {
-    fn contains(&self, key: RowKey) -> bool {
-        self.sorted.binary_search(&key).is_ok()
-    }
-
-    /// Adds keys, merging from the back in place: no second copy of the
-    /// index is ever held.
-    fn add(&mut self, mut keys: Vec<RowKey>) {
-        keys.sort_unstable();
-        keys.dedup();
-        keys.retain(|k| !self.contains(*k));
-        let (n, m) = (self.sorted.len(), keys.len());
-        if m == 0 {
-            return;
-        }
-        self.sorted.reserve_exact(m);
-        self.sorted.resize(n + m, 0);
-        let (mut i, mut j) = (n, m);
-        for k in (0..n + m).rev() {
-            if i > 0 && (j == 0 || self.sorted[i - 1] > keys[j - 1]) {
-                self.sorted[k] = self.sorted[i - 1];
-                i -= 1;
-            } else {
-                self.sorted[k] = keys[j - 1];
-                j -= 1;
-            }
-        }
-    }
-}
-
 /// The events inside `window`, and those without a usable time (kept, as
 /// ingest keeps them: they cannot be placed outside it).
 ///
@@ -358,9 +335,9 @@ fn write_part(dir: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
         .map(|i| dir.join(format!("part-{i:05}.parquet")))
         .find(|p| !p.exists())
         .expect("a free name");
-    let tmp = name.with_extension("parquet.tmp");
-    let file = File::create(&tmp).map_err(io(&tmp))?;
-    ParquetWriter::new(file)
+    let tmp = lock::temp_name(dir);
+    let file = File::create_new(&tmp).map_err(io(&tmp))?;
+    ParquetWriter::new(&file)
         .with_compression(ParquetCompression::Zstd(Some(
             polars_utils::compression::ZstdLevel::try_new(1).expect("a valid zstd level"),
         )))
@@ -370,7 +347,24 @@ fn write_part(dir: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
             path: tmp.clone(),
             source,
         })?;
+    // On disk before it has its name: a reader sees the whole part or none.
+    file.sync_all().map_err(io(&tmp))?;
     fs::rename(&tmp, &name).map_err(io(&name))
+}
+
+/// Removes the temporary files of writers that did not finish (only ever
+/// called with the writer lock held, so none is in use).
+fn remove_temp_files(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            remove_temp_files(&path)?;
+        } else if path.extension().is_some_and(|e| e == "tmp") {
+            fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// The `.parquet` files under `dir` (recursively), sorted.
@@ -413,16 +407,6 @@ fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_key_index_merges_and_finds() {
-        let mut index = super::KeyIndex::default();
-        index.add(vec![5, 1, 9]);
-        index.add(vec![4, 9, 2]);
-        index.add(vec![]);
-        assert_eq!(index.sorted, [1, 2, 4, 5, 9]);
-        assert!(index.contains(4) && !index.contains(3));
-    }
-
     use super::*;
 
     fn frame(records: &[&str]) -> DataFrame {
@@ -435,8 +419,9 @@ mod tests {
         let a = r#"{"eventID":"a","eventTime":"2026-11-16T10:00:00Z","eventName":"X"}"#;
         let b = r#"{"eventID":"b","eventTime":"2026-11-17T10:00:00Z","eventName":"X","responseElements":{"credentials":{"sessionToken":"S"}}}"#;
         let c = r#"{"eventID":"c","eventTime":"bad","eventName":"X"}"#;
-        let mut store = Store::create(dir.path()).unwrap();
+        let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
         let s = store.append(&frame(&[a, b, c])).unwrap();
+        drop(store);
         assert_eq!(
             s,
             AppendStats {
@@ -447,7 +432,7 @@ mod tests {
         );
         // Again, with one new event: only it is added, in a new part.
         let d = r#"{"eventID":"d","eventTime":"2026-11-16T11:00:00Z","eventName":"X"}"#;
-        let mut store = Store::create(dir.path()).unwrap();
+        let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
         let s = store.append(&frame(&[a, b, c, d])).unwrap();
         assert_eq!(
             s,

@@ -1,0 +1,299 @@
+//! Secrets never leave ctaudit: the one rule that decides what is redacted
+//! before anything from the trail is kept, stored or printed.
+//!
+//! **Keys.** A value is secret when its key, compared without case and
+//! without separators (`session_token`, `x-amz-security-token` and
+//! `SessionToken` are one key), contains `password`, `passwd`,
+//! `passphrase`, `secretaccesskey`, `secretkey`, `privatekey`,
+//! `sessiontoken`, `securitytoken`, `clientsecret`, `apikey`,
+//! `secretstring` or `secretbinary`; ends in `token` or `secret`; or is
+//! `authorization` or `cookie`. `credentials` given as a string (not the
+//! usual object, whose `accessKeyId` is kept) is secret too.
+//!
+//! **Name/value pairs.** In an object such as `{"name":"DB_PASSWORD",
+//! "value":…}` or `{"key":"password","value":…}` (as ECS task definitions,
+//! tags and parameters log them), the `value` is secret when the `name` or
+//! `key` is a secret key by the rule above.
+//!
+//! **Values.** Anywhere, under any key, a string is secret when it holds a
+//! PEM private key (`-----BEGIN … PRIVATE KEY-----`), an AWS session token,
+//! a JSON web token, a GitHub token, or is shaped like an AWS secret access
+//! key (40 base64 characters mixing upper case, lower case and digits).
+//! Free text (`errorMessage`, the user agent) keeps its words; only the
+//! secret part is replaced, as is the value of `password=…`-like pairs.
+//!
+//! **Nesting.** A string that holds JSON (a payload encoded as a string,
+//! twice encoded, a policy document) is parsed and redacted by the same
+//! rule, at any depth; a payload that cannot be parsed is withheld whole
+//! ([`WITHHELD`]), never kept as text.
+//!
+//! A secret becomes `"REDACTED"`; `null` stays `null`. This module knows
+//! nothing of CloudTrail's fields: callers decide which text is a payload
+//! and which is free text.
+
+mod json;
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+pub use json::{Malformed, redact_json};
+
+/// What replaces a secret.
+pub const REDACTED: &str = "REDACTED";
+
+/// What is stored instead of a payload that could not be parsed (a JSON
+/// string, so the column stays JSON).
+pub const WITHHELD: &str = "\"(withheld by ctaudit: not well-formed JSON)\"";
+
+/// Key fragments whose values are secrets, in normalised form.
+const SECRET_KEY_PARTS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secretaccesskey",
+    "secretkey",
+    "privatekey",
+    "sessiontoken",
+    "securitytoken",
+    "clientsecret",
+    "apikey",
+    "secretstring",
+    "secretbinary",
+];
+
+/// Key endings whose values are secrets, in normalised form.
+const SECRET_KEY_ENDINGS: &[&str] = &["token", "secret"];
+
+/// Whole keys whose values are secrets, in normalised form.
+const SECRET_KEYS: &[&str] = &["authorization", "cookie", "setcookie"];
+
+/// A key lower-cased with everything but letters and digits removed, in a
+/// small buffer (keys are short; a long one is cut, which can only miss
+/// fragments past its first 64 characters).
+struct Normal {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Normal {
+    fn of(key: &str) -> Normal {
+        let mut n = Normal {
+            buf: [0; 64],
+            len: 0,
+        };
+        for b in key.bytes().filter(u8::is_ascii_alphanumeric) {
+            if n.len == n.buf.len() {
+                break;
+            }
+            n.buf[n.len] = b.to_ascii_lowercase();
+            n.len += 1;
+        }
+        n
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII letters and digits were copied.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// Whether values under `key` are secrets.
+pub fn is_secret_key(key: &str) -> bool {
+    let n = Normal::of(key);
+    let k = n.as_str();
+    SECRET_KEY_PARTS.iter().any(|p| k.contains(p))
+        || SECRET_KEY_ENDINGS.iter().any(|e| k.ends_with(e))
+        || SECRET_KEYS.contains(&k)
+}
+
+/// `credentials`: secret when a string, read through when an object.
+fn is_credentials_key(key: &str) -> bool {
+    matches!(Normal::of(key).as_str(), "credentials" | "credential")
+}
+
+/// The member of a name/value pair that names it.
+fn is_pair_name_key(key: &str) -> bool {
+    matches!(
+        Normal::of(key).as_str(),
+        "name" | "key" | "parametername" | "attributename" | "variablename"
+    )
+}
+
+/// The member of a name/value pair that holds its value.
+fn is_pair_value_key(key: &str) -> bool {
+    matches!(
+        Normal::of(key).as_str(),
+        "value" | "parametervalue" | "attributevalue"
+    )
+}
+
+/// Secret material recognisable in any text: PEM private keys (to their
+/// end, or the end of the text), AWS session tokens, JSON web tokens,
+/// GitHub tokens, and the values of `password=…`-like pairs.
+static SECRET_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"-----BEGIN[ A-Z0-9]*PRIVATE KEY-----(?s:.*?)(?:-----END[ A-Z0-9]*PRIVATE KEY-----|\z)",
+        r"|(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdz|FQoGZXIvYXdz)[A-Za-z0-9+/=]*",
+        r"|eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}",
+        r#"|(?i:password|passwd|secret|token|api[_-]?key)["']?\s*[=:]\s*["']?[^\s"',;&]+"#,
+    ))
+    .expect("a valid pattern")
+});
+
+/// Whether a whole string value is secret by the value rule.
+pub fn is_secret_value(s: &str) -> bool {
+    looks_like_secret_key(s) || SECRET_TEXT.is_match(s)
+}
+
+/// Whether the text holds anything the value rule looks for (a quick test
+/// before looking at each string of a payload).
+fn may_hold_secret_values(text: &str) -> bool {
+    SECRET_TEXT.is_match(text) || base64_runs(text).any(looks_like_secret_key)
+}
+
+/// 40 base64 characters mixing upper case, lower case and digits: the
+/// shape of an AWS secret access key. Hex digests (no upper case) and
+/// words are not.
+fn looks_like_secret_key(s: &str) -> bool {
+    s.len() == 40
+        && s.bytes().all(is_base64)
+        && s.bytes().any(|b| b.is_ascii_uppercase())
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && s.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// The maximal runs of base64 characters in `text`.
+fn base64_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii() || !is_base64(c as u8))
+        .filter(|r| !r.is_empty())
+}
+
+/// Free text with the secret parts replaced by `REDACTED` and the rest
+/// kept: what `errorMessage` and user agents get.
+pub fn scrub_text(text: &str) -> Cow<'_, str> {
+    let mut out = SECRET_TEXT.replace_all(text, REDACTED);
+    if base64_runs(&out).any(looks_like_secret_key) {
+        let keys: Vec<String> = base64_runs(&out)
+            .filter(|r| looks_like_secret_key(r))
+            .map(str::to_owned)
+            .collect();
+        let mut s = out.into_owned();
+        for k in keys {
+            s = s.replace(&k, REDACTED);
+        }
+        out = Cow::Owned(s);
+    }
+    out
+}
+
+/// A payload (`requestParameters`, `responseElements`) as minified JSON
+/// text with secrets redacted; `None` for `null`. A payload given as a
+/// JSON-encoded string is decoded first. One that cannot be parsed is
+/// [`WITHHELD`].
+pub fn payload_text(raw: &str) -> Option<String> {
+    let text = raw.trim();
+    if text == "null" {
+        return None;
+    }
+    if text.starts_with('"')
+        && let Ok(inner) = json::decode_string(text)
+        && inner.trim_start().starts_with(['{', '['])
+        && let Ok(redacted) = redact_json(&inner)
+    {
+        return Some(redacted);
+    }
+    Some(redact_json(text).unwrap_or_else(|_| WITHHELD.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_rule_ignores_case_and_separators() {
+        for k in [
+            "sessionToken",
+            "session_token",
+            "SessionToken",
+            "secretAccessKey",
+            "secret_access_key",
+            "AWS_SECRET_ACCESS_KEY",
+            "private_key",
+            "client_secret",
+            "x-amz-security-token",
+            "token",
+            "accessToken",
+            "idToken",
+            "refreshToken",
+            "webIdentityToken",
+            "secret",
+            "secretString",
+            "SecretBinary",
+            "apiKey",
+            "password",
+            "DB_PASSWORD",
+            "masterUserPassword",
+            "Authorization",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in [
+            "accessKeyId",
+            "roleArn",
+            "secretId",
+            "userName",
+            "tokenType",
+            "name",
+            "credentials",
+        ] {
+            assert!(!is_secret_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn value_rule() {
+        assert!(is_secret_value(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"
+        ));
+        assert!(is_secret_value(
+            "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH"
+        ));
+        assert!(is_secret_value("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert!(is_secret_value("ghp_abcdefghijklmnopqrstuvwxyz0123456789"));
+        assert!(is_secret_value(
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmEvYiJ9.c2lnbmF0dXJl"
+        ));
+        for ok in [
+            "arn:aws:iam::111122223333:role/deploy",
+            "repo:acme/api:ref:refs/heads/main",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",
+            "ASIAEXAMPLE1234567890",
+        ] {
+            assert!(!is_secret_value(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn free_text_keeps_its_words() {
+        let t = scrub_text(
+            "The security token IQoJb3JpZ2luX2VjEJr/AAAA= is invalid; password=hunter2 rejected",
+        );
+        assert_eq!(
+            t,
+            "The security token REDACTED is invalid; REDACTED rejected"
+        );
+        let t = scrub_text("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY leaked");
+        assert_eq!(t, "key REDACTED leaked");
+        let t = scrub_text("x -----BEGIN PRIVATE KEY-----\nMIIE");
+        assert_eq!(t, "x REDACTED");
+        assert!(matches!(scrub_text("aws-cli/2.15.0"), Cow::Borrowed(_)));
+    }
+}
