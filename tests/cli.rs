@@ -41,9 +41,9 @@ fn sample_table_shows_every_report_and_exits_1() {
         "failures: Failed OIDC role assumptions: 7 findings in 6 groups",
         "unexpected-subjects: Role assumptions from unexpected subjects or audiences: 7 findings in 7 groups",
         "off-hours: Role assumptions outside business hours: 5 findings in 5 groups",
-        "iam-user-keys: Long-lived IAM user access keys in use: 10 findings in 4 groups",
-        "events: 199 read, 68 kept",
-        "findings: failures 7, unexpected-subjects 7, off-hours 5, iam-user-keys 10",
+        "iam-user-keys: Long-lived IAM user access keys in use: 12 findings in 5 groups",
+        "events: 202 read, 70 kept",
+        "findings: failures 7, unexpected-subjects 7, off-hours 5, iam-user-keys 12",
     ] {
         assert!(
             run.stdout.contains(line),
@@ -62,23 +62,23 @@ fn sample_json_has_findings_summary_and_input() {
         ("failures", 7),
         ("unexpected-subjects", 7),
         ("off-hours", 5),
-        ("iam-user-keys", 10),
+        ("iam-user-keys", 12),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_string(), n))
     .collect();
     assert_eq!(summary(&v), expected);
     let findings = v["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 29);
+    assert_eq!(findings.len(), 31);
     for f in findings {
         for key in ["report", "severity", "event_id", "event_time"] {
             assert!(f[key].is_string(), "{key} missing in {f}");
         }
     }
-    assert_eq!(v["input"]["files_read"], 94);
-    assert_eq!(v["input"]["events_read"], 199);
-    assert_eq!(v["input"]["events_kept"], 68);
-    assert_eq!(v["input"]["events_skipped"]["not-needed"], 131);
+    assert_eq!(v["input"]["files_read"], 96);
+    assert_eq!(v["input"]["events_read"], 202);
+    assert_eq!(v["input"]["events_kept"], 70);
+    assert_eq!(v["input"]["events_skipped"]["not-needed"], 132);
     assert_eq!(v["input"]["files_skipped"]["digest"], 1);
     // The root key is the one critical finding.
     let critical: Vec<&Value> = findings
@@ -92,7 +92,7 @@ fn sample_json_has_findings_summary_and_input() {
         .iter()
         .filter_map(|f| f["access_key_id"].as_str())
         .collect();
-    assert_eq!(keys.len(), 10);
+    assert_eq!(keys.len(), 12);
     assert!(
         findings
             .iter()
@@ -125,10 +125,10 @@ fn csv_has_one_row_per_finding() {
     assert_eq!(&headers[2], "event_id");
     assert_eq!(&headers[3], "event_time");
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 29);
+    assert_eq!(rows.len(), 31);
     // The input summary goes to stderr, the data to stdout.
     assert!(
-        run.stderr.contains("events: 199 read, 68 kept"),
+        run.stderr.contains("events: 202 read, 70 kept"),
         "{}",
         run.stderr
     );
@@ -171,7 +171,7 @@ fn report_flag_selects_reports_and_output_writes_a_file() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(summary(&v).keys().collect::<Vec<_>>(), ["iam-user-keys"]);
     // Only the events that report needs were kept.
-    assert_eq!(v["input"]["events_kept"], 11);
+    assert_eq!(v["input"]["events_kept"], 13);
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn without_a_policy_the_reports_that_need_one_say_so() {
             .contains("--policy")
     );
     // Without a policy nobody is exempt from iam-user-keys.
-    assert_eq!(summary(&v)["iam-user-keys"], 11);
+    assert_eq!(summary(&v)["iam-user-keys"], 13);
     assert_eq!(summary(&v)["failures"], 7);
     let table = ctaudit(&["report", "--logs", "sample-logs"]);
     assert!(
