@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use polars::prelude::{DslPlan, IntoLazy, JoinType, LazyFrame, len};
 use polars::sql::SQLContext;
 
 use super::source::SourceArgs;
@@ -33,6 +34,12 @@ pub struct Args {
     /// Where the named queries are.
     #[arg(long, value_name = "DIR", default_value = "queries")]
     pub queries_dir: PathBuf,
+
+    /// The most rows a CROSS JOIN may produce: a query whose cross join
+    /// would make more is refused before it runs (polars would otherwise
+    /// try to allocate them all).
+    #[arg(long, value_name = "ROWS", default_value_t = 50_000_000)]
+    pub max_join_rows: u64,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -176,12 +183,51 @@ pub fn run(
     let mut ctx = SQLContext::new();
     ctx.register("events", with_attribution(events));
     let plan = anyhow::Context::context(ctx.execute(&sql), "in the query")?;
+    check_cross_joins(&plan, args.max_join_rows)?;
     let df = anyhow::Context::context(plan.collect(), "running the query")?;
     output::write_frame(stdout, args.format, &df, args.csv_raw)?;
     Ok(match summary {
         Some(s) if s.has_failures() => ExitStatus::Error,
         _ => ExitStatus::Clean,
     })
+}
+
+/// Refuses a plan with a cross join that would make more than `limit`
+/// rows, before anything is materialized: each cross join's inputs are
+/// counted (innermost joins first, so no count can itself explode) and
+/// multiplied.
+fn check_cross_joins(plan: &LazyFrame, limit: u64) -> anyhow::Result<()> {
+    let is_cross = |p: &DslPlan| matches!(p, DslPlan::Join { options, .. } if options.args.how == JoinType::Cross);
+    let mut joins: Vec<(usize, &DslPlan)> = (&plan.logical_plan)
+        .into_iter()
+        .filter(|p| is_cross(p))
+        .map(|j| (j.into_iter().filter(|p| is_cross(p)).count(), j))
+        .collect();
+    joins.sort_by_key(|(inner, _)| *inner);
+    for (_, join) in joins {
+        let DslPlan::Join {
+            input_left,
+            input_right,
+            ..
+        } = join
+        else {
+            continue;
+        };
+        let rows = |side: &DslPlan| -> anyhow::Result<u64> {
+            let df = LazyFrame::from(side.clone())
+                .select([len().alias("n")])
+                .collect()
+                .context("counting a cross join's input")?;
+            Ok(df.column("n")?.get(0)?.extract::<u64>().unwrap_or(0))
+        };
+        let (a, b) = (rows(input_left)?, rows(input_right)?);
+        let product = a.saturating_mul(b);
+        anyhow::ensure!(
+            product <= limit,
+            "the query's CROSS JOIN would make {product} rows ({a} × {b}), more than --max-join-rows {limit}: filter or aggregate its inputs first, or raise the limit"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -211,5 +257,33 @@ mod tests {
             parse_param("since=2026-01-01T00:00:00").unwrap().1,
             "2026-01-01T00:00:00"
         );
+    }
+
+    /// Regression (hostile input 10): a cross join near 2^32 rows is
+    /// refused with a clear error, not an aborted allocation.
+    #[test]
+    fn cross_joins_are_counted_before_they_run() {
+        use polars::prelude::*;
+        let events = df!("x" => (0..70_000i64).collect::<Vec<_>>()).unwrap();
+        let mut ctx = SQLContext::new();
+        ctx.register("events", events.lazy());
+        let huge = ctx
+            .execute("SELECT count(*) FROM events a CROSS JOIN events b")
+            .unwrap();
+        let e = check_cross_joins(&huge, 50_000_000)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("4900000000 rows (70000 × 70000)"), "{e}");
+        let nested = ctx
+            .execute("SELECT * FROM events a, events b, events c")
+            .unwrap();
+        assert!(check_cross_joins(&nested, 50_000_000).is_err());
+        let small = ctx
+            .execute("SELECT * FROM (SELECT x FROM events LIMIT 3) a CROSS JOIN (SELECT x FROM events LIMIT 4) b")
+            .unwrap();
+        check_cross_joins(&small, 12).unwrap();
+        assert_eq!(small.collect().unwrap().height(), 12);
+        let plain = ctx.execute("SELECT * FROM events WHERE x < 5").unwrap();
+        check_cross_joins(&plain, 0).unwrap();
     }
 }

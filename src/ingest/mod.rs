@@ -459,6 +459,33 @@ mod tests {
     use super::*;
     use crate::time::{Bound, parse_bound};
 
+    /// Regression (hostile input 1), API pages: a lone surrogate escape in
+    /// a `CloudTrailEvent` string (as LookupEvents returns it) hides nothing.
+    #[test]
+    fn api_events_with_lone_surrogates_are_kept() {
+        let opts = IngestOptions {
+            filter: RowFilter {
+                web_identity: true,
+                long_lived_keys: true,
+                all: false,
+            },
+            ..IngestOptions::everything(Window::default())
+        };
+        let mut c = Collector::new(opts);
+        c.push(
+            "cloudtrail-api:us-east-1",
+            r#"{"eventName":"AssumeRoleWith\u0057ebIdentity","eventID":"x","userAgent":"a\udc00"}"#,
+        );
+        c.push(
+            "cloudtrail-api:us-east-1",
+            r#"{"eventName":"Other","eventID":"y"}"#,
+        );
+        let got = c.take().unwrap();
+        assert_eq!(got.frame.height(), 1);
+        assert_eq!(got.summary.events_read, 2);
+        assert_eq!(got.summary.strings_repaired, 1);
+    }
+
     /// Skimming must count every record under the same reason as parsing
     /// it would, and keep the same rows.
     #[test]
