@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use polars::prelude::{DslPlan, IntoLazy, JoinType, LazyFrame, len};
+use polars::prelude::{DslPlan, JoinType, LazyFrame, len};
 use polars::sql::SQLContext;
 
 use super::source::SourceArgs;
