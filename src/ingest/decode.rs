@@ -4,10 +4,11 @@
 //! escapes (`\ud800`, `\udc00`), which serde_json refuses and which would
 //! otherwise hide the record holding them.
 //!
-//! Nothing is dropped here: undecodable code units and lone surrogates
-//! become U+FFFD and are counted, so the summary says that strings were
-//! repaired. Invalid UTF-8 is left alone: the parser locates it. This module
-//! does not parse JSON.
+//! Nothing is dropped here: invalid UTF-8, undecodable code units and lone
+//! surrogates become U+FFFD and are counted, so the summary says that
+//! strings were repaired. (Left in place, invalid UTF-8 would hide records
+//! from one reader and not another: a full parse skips it inside fields it
+//! ignores, a record-by-record one cannot.) This module does not parse JSON.
 
 use std::borrow::Cow;
 
@@ -36,11 +37,20 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
                 let (s, bad) = enc.to_utf8(&bytes[bom..]);
                 (Cow::Owned(s.into_bytes()), Some(enc.name()), bad)
             }
-            None => (
-                Cow::Borrowed(bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)),
-                None,
-                0,
-            ),
+            None => {
+                let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+                match simdutf8::basic::from_utf8(text) {
+                    Ok(_) => (Cow::Borrowed(text), None, 0),
+                    Err(_) => {
+                        let bad = text
+                            .utf8_chunks()
+                            .filter(|c| !c.invalid().is_empty())
+                            .count() as u64;
+                        let lossy = String::from_utf8_lossy(text).into_owned();
+                        (Cow::Owned(lossy.into_bytes()), None, bad)
+                    }
+                }
+            }
         };
     let (bytes, n) = match text {
         Cow::Borrowed(b) => repair_surrogate_escapes(b),
@@ -322,5 +332,12 @@ mod tests {
                 .contains('\u{fffd}')
         );
         assert_eq!(&*head_text(&utf16(true, true)[..8]), b"{\"R");
+        // Invalid UTF-8 is replaced and counted, one U+FFFD per bad sequence.
+        let d = decode(b"{\"a\":\"x\xff\xfey\",\"b\":\"\xc3\"}");
+        assert_eq!(d.repaired, 3);
+        assert_eq!(
+            std::str::from_utf8(&d.bytes).unwrap(),
+            "{\"a\":\"x\u{fffd}\u{fffd}y\",\"b\":\"\u{fffd}\"}"
+        );
     }
 }
