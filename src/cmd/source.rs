@@ -300,7 +300,8 @@ fn read_api(
             ));
         }
     }
-    summary.api = Some(ApiSummary::new(&plan, outcomes, inventory));
+    let api = ApiSummary::new(&plan, outcomes, inventory);
+    summary.set_source("api", to_json(&api), api.describe());
     Ok(())
 }
 
@@ -380,9 +381,14 @@ fn read_s3(
             let got = ingest::ingest_blobs(blobs, &wanted.opts).context("reading S3 objects")?;
             hand_over(got, summary)?;
         }
-        summary.s3.push(listing);
+        summary.push_source("s3", to_json(&listing), listing.describe());
     }
     Ok(())
+}
+
+/// A source's account as JSON (plain data: it always serializes).
+fn to_json(account: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(account).unwrap_or(serde_json::Value::Null)
 }
 
 /// Where `query` and `trace` get their events: any source, every event,

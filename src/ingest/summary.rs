@@ -1,5 +1,7 @@
 //! The run's account of its input: every file and record read, kept,
 //! skipped or failed, and why. Nothing is dropped without a count here.
+//! Source-neutral: remote sources (the API, S3) report what they did into
+//! it in their own terms; nothing here knows their types.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -167,12 +169,15 @@ pub struct InputSummary {
     pub strings_repaired: u64,
     /// Files transcoded from UTF-16 or UTF-32 before parsing.
     pub files_transcoded: u64,
-    /// What was asked of the CloudTrail API (`--api`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api: Option<crate::aws::lookup::ApiSummary>,
-    /// What was listed in S3 (`--s3`), one entry per URL.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub s3: Vec<crate::aws::s3::Listing>,
+    /// What remote sources say of their reading, in their own terms and
+    /// filled in by each ([`InputSummary::set_source`]): `api` for the
+    /// CloudTrail API, `s3` (one entry per URL) for S3. Written into the
+    /// JSON `input` object under those keys.
+    #[serde(flatten)]
+    pub sources: BTreeMap<&'static str, serde_json::Value>,
+    /// The sources' lines for the report header, in the order given.
+    #[serde(skip)]
+    pub source_lines: Vec<String>,
 }
 
 impl InputSummary {
@@ -192,6 +197,36 @@ impl InputSummary {
         self.files_failed.push(failure);
     }
 
+    /// Records what a source says of its reading under `key` (replacing an
+    /// earlier account under the same key), with its header lines.
+    pub fn set_source(
+        &mut self,
+        key: &'static str,
+        account: serde_json::Value,
+        lines: Vec<String>,
+    ) {
+        self.sources.insert(key, account);
+        self.source_lines.extend(lines);
+    }
+
+    /// Like [`InputSummary::set_source`], for a source read several times
+    /// (one S3 URL after another): `key` holds a list of accounts.
+    pub fn push_source(
+        &mut self,
+        key: &'static str,
+        account: serde_json::Value,
+        lines: Vec<String>,
+    ) {
+        let list = self
+            .sources
+            .entry(key)
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(items) = list {
+            items.push(account);
+        }
+        self.source_lines.extend(lines);
+    }
+
     /// Adds another part's counts (files read in parallel).
     pub fn merge(&mut self, other: InputSummary) {
         self.files_read += other.files_read;
@@ -208,6 +243,8 @@ impl InputSummary {
         self.bytes_read += other.bytes_read;
         self.strings_repaired += other.strings_repaired;
         self.files_transcoded += other.files_transcoded;
+        self.sources.extend(other.sources);
+        self.source_lines.extend(other.source_lines);
     }
 
     /// Sorts failures by path so output is stable.
@@ -222,13 +259,7 @@ impl InputSummary {
 
     /// One line per fact, for the report header.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        if let Some(api) = &self.api {
-            lines.extend(api.describe());
-        }
-        for listing in &self.s3 {
-            lines.extend(listing.describe());
-        }
+        let mut lines = self.source_lines.clone();
         lines.push(format!(
             "files: {} read, {} failed",
             self.files_read,
