@@ -9,21 +9,21 @@
 
 pub mod container;
 pub mod decode;
+mod dedupe;
 pub mod discover;
 pub mod file;
 mod inflate;
 pub mod record;
 mod sink;
+mod split;
 pub mod summary;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::frame::{self, Columns, FrameBuilder, col};
+use crate::frame::{self, Columns, FrameBuilder};
 use crate::time::Window;
 use container::{Container, read_events};
 use record::RawEvent;
@@ -164,9 +164,9 @@ pub fn ingest_blobs(
 /// What one thread's share of the inputs became: rows in its builder, the
 /// frames of large files read on several threads, and their account.
 struct Part {
-    builder: FrameBuilder,
-    frames: Vec<DataFrame>,
-    summary: InputSummary,
+    pub(crate) builder: FrameBuilder,
+    pub(crate) frames: Vec<DataFrame>,
+    pub(crate) summary: InputSummary,
 }
 
 impl Part {
@@ -219,7 +219,7 @@ fn assemble(parts: Vec<Part>, columns: Columns) -> PolarsResult<Ingested> {
 /// Sorts and deduplicates the filled columns, then adds the others as null
 /// columns.
 fn finish(frame: DataFrame, mut summary: InputSummary) -> PolarsResult<Ingested> {
-    let (frame, duplicates) = sort_and_dedupe(frame)?;
+    let (frame, duplicates) = dedupe::sort_and_dedupe(frame)?;
     summary.events_kept -= duplicates;
     summary.skip_records(SkipRecord::Duplicate, duplicates);
     summary.finish();
@@ -327,8 +327,8 @@ fn read_content(
     part.summary.files_transcoded += u64::from(decoded.transcoded_from.is_some());
     let content = &*decoded.bytes;
     if damage.is_none()
-        && content.len() >= *SPLIT_MIN_BYTES
-        && read_split(name, content, opts, part)
+        && content.len() >= *split::SPLIT_MIN_BYTES
+        && split::read_split(name, content, opts, part)
     {
         return;
     }
@@ -359,104 +359,10 @@ fn read_content(
     }
 }
 
-/// Decompressed files from this size up are read on several threads when
-/// they are one `{"Records":[…]}` object: a trail of few, large files (hourly
-/// files of a busy account, an export) then uses every core, not one per
-/// file. `CTAUDIT_SPLIT_MIN_BYTES` overrides it (the tests set 0 to send
-/// every file down this path).
-static SPLIT_MIN_BYTES: LazyLock<usize> = LazyLock::new(|| {
-    std::env::var("CTAUDIT_SPLIT_MIN_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16 << 20)
-});
-
-/// Reads one large file's records on several threads ([`container::split_records`]),
-/// each run into a frame of its own. Returns `false`, having changed
-/// nothing, when the content cannot be split or a run turns out not to be
-/// whole records: the sequential reader then reads the file and locates any
-/// damage.
-fn read_split(name: &str, content: &[u8], opts: &IngestOptions, part: &mut Part) -> bool {
-    let Ok(text) = simdutf8::basic::from_utf8(content) else {
-        return false;
-    };
-    let pieces = rayon::current_num_threads() * 2;
-    let Some(runs) = container::split_records(text, pieces) else {
-        return false;
-    };
-    let read: Option<Vec<(DataFrame, InputSummary)>> = runs
-        .into_par_iter()
-        .map(|run| {
-            let mut builder = FrameBuilder::new(opts.columns);
-            let mut summary = InputSummary::default();
-            let mut sink = Sink::new(&mut builder, opts, name);
-            container::read_run(run, &mut sink).ok()?;
-            sink.flush_into(&mut summary);
-            Some((builder.finish().ok()?, summary))
-        })
-        .collect();
-    let Some(read) = read else {
-        return false;
-    };
-    part.summary.files_read += 1;
-    part.summary.bytes_read += content.len() as u64;
-    for (df, summary) in read {
-        part.frames.push(df);
-        part.summary.merge(summary);
-    }
-    true
-}
-
-/// Sorts the frame by time (events without a time last), then event id and
-/// source file, and drops events read twice ([`frame::EVENT_KEY_COLUMNS`]
-/// says what makes two rows the same event). Returns the frame and how many
-/// rows were dropped.
-///
-/// The order is found on the sort keys alone, then the columns are moved
-/// into it a column per thread at a time, each dropped once moved: memory
-/// holds the frame and a column or two more, not two frames (the rows
-/// `report` keeps are most of its peak memory).
-pub(crate) fn sort_and_dedupe(df: DataFrame) -> PolarsResult<(DataFrame, u64)> {
-    const ROW: &str = "_row";
-    let order = df
-        .select([col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE])?
-        .with_row_index(ROW.into(), None)?
-        .sort(
-            [col::EVENT_TIME, col::EVENT_ID, col::SOURCE_FILE],
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )?;
-    let df = each_column(df, |c| c.take(order.column(ROW)?.idx()?))?;
-    drop(order);
-    let keys = frame::event_keys(&df)?;
-    let mut seen = HashSet::with_capacity(keys.len());
-    let mask: BooleanChunked = keys.into_iter().map(|k| seen.insert(k)).collect();
-    let dropped = mask.iter().filter(|k| *k == Some(false)).count() as u64;
-    if dropped == 0 {
-        return Ok((df, 0));
-    }
-    Ok((each_column(df, |c| c.filter(&mask))?, dropped))
-}
-
-/// Applies `f` to each column of `df` (a column per thread at a time),
-/// dropping each original as soon as its replacement is made.
-fn each_column(
-    df: DataFrame,
-    f: impl Fn(&Column) -> PolarsResult<Column> + Sync + Send,
-) -> PolarsResult<DataFrame> {
-    let columns = df
-        .into_columns()
-        .into_par_iter()
-        .map(|c| f(&c))
-        .collect::<PolarsResult<Vec<_>>>()?;
-    let height = columns.first().map_or(0, Column::len);
-    DataFrame::new(height, columns)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::col;
     use crate::time::{Bound, parse_bound};
 
     /// Regression (hostile input 1), API pages: a lone surrogate escape in
@@ -565,63 +471,5 @@ mod tests {
         assert_eq!(s.events_skipped[&SkipRecord::NotAnEvent], 1);
         assert!(!s.events_skipped.contains_key(&SkipRecord::OutsideWindow));
         assert_eq!(ids(&got.frame), ["3", "1", "2"]);
-    }
-}
-
-#[cfg(test)]
-mod split_tests {
-    use super::*;
-
-    fn opts() -> IngestOptions {
-        IngestOptions::everything(Window::default())
-    }
-
-    /// What the sequential reader makes of `text`.
-    fn sequential(text: &str) -> Part {
-        let mut part = Part::new(Columns::ALL);
-        let options = opts();
-        let mut sink = Sink::new(&mut part.builder, &options, "big.json");
-        read_events(text.as_bytes(), &mut sink);
-        sink.flush_into(&mut part.summary);
-        part
-    }
-
-    #[test]
-    fn a_large_records_file_reads_the_same_on_several_threads() {
-        let records: Vec<String> = (0..500)
-            .map(|i| {
-                format!(
-                    r#"{{"eventVersion":"1.10","eventID":"e{i:03}","eventTime":"2026-11-17T10:{:02}:00Z","eventName":"N{i}","requestParameters":{{"list":[{{"a":1}},{{"b":"}},{{\"eventVersion\":"}}]}}}}"#,
-                    i % 60
-                )
-            })
-            .collect();
-        let text = format!(r#"{{"Records":[{}, 7]}}"#, records.join(","));
-        let mut split = Part::new(Columns::ALL);
-        assert!(read_split("big.json", text.as_bytes(), &opts(), &mut split));
-        assert!(split.frames.len() > 1, "read in several runs");
-        let a = assemble(vec![split], Columns::ALL).unwrap();
-        let b = assemble(vec![sequential(&text)], Columns::ALL).unwrap();
-        assert!(a.frame.equals_missing(&b.frame));
-        assert_eq!(a.summary.events_read, 501);
-        assert_eq!(a.summary.events_read, b.summary.events_read);
-        assert_eq!(a.summary.events_skipped, b.summary.events_skipped);
-    }
-
-    #[test]
-    fn damage_leaves_the_file_to_the_sequential_reader() {
-        let record = r#"{"eventVersion":"1","eventName":"A"}"#;
-        for text in [
-            format!(r#"{{"Records":[{record},{record},{{"eventVersion" 1}}]}}"#),
-            format!(r#"{{"Records":[{record},{record} {record}]}}"#),
-        ] {
-            let mut part = Part::new(Columns::ALL);
-            assert!(
-                !read_split("bad.json", text.as_bytes(), &opts(), &mut part),
-                "{text}"
-            );
-            assert_eq!(part.summary.events_read, 0, "nothing counted: {text}");
-            assert!(part.frames.is_empty() && part.builder.is_empty());
-        }
     }
 }
