@@ -28,4 +28,6 @@ pub enum Command {
     Query(cmd::query::Args),
     /// Follow sessions to everything they did: by repository, subject, role, key or event.
     Trace(cmd::trace::Args),
+    /// Lint OIDC trust policies: who can assume each role, and how to tighten it.
+    Trust(cmd::trust::Args),
 }

@@ -18,6 +18,7 @@ pub mod reports;
 pub mod store;
 pub mod time;
 pub mod trace;
+pub mod trust;
 
 use std::io::Write;
 
@@ -36,5 +37,6 @@ pub fn run(
         cli::Command::Ingest(args) => cmd::ingest::run(args, stdout, stderr),
         cli::Command::Query(args) => cmd::query::run(args, stdout, stderr),
         cli::Command::Trace(args) => cmd::trace::run(args, stdout, stderr),
+        cli::Command::Trust(args) => cmd::trust::run(args, stdout, stderr),
     }
 }

@@ -7,4 +7,5 @@ pub mod reading;
 pub mod report;
 pub mod source;
 pub mod trace;
+pub mod trust;
 pub mod window;

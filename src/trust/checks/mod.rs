@@ -1,0 +1,141 @@
+//! The trust-policy checks, one module each; [`CHECKS`] lists them once.
+//!
+//! Each subject pattern reports its broadest problem only: a pattern that
+//! admits any owner is `wildcard-owner`, not also `org-wide` and
+//! `any-context` ([`subjects`] gives each pattern one [`Scope`]).
+
+mod any_context;
+mod any_subject;
+mod audience_not_pinned;
+mod duplicate_key;
+mod for_all_values;
+mod if_exists;
+mod org_wide;
+mod wildcard_owner;
+
+use super::provider::Kind;
+use super::scope::{Pins, Scope, claim_pins, subject_pins};
+use super::statement::{Condition, Statement};
+use super::{Check, Document, Finding};
+
+pub use any_context::AnyContext;
+pub use any_subject::AnySubject;
+pub use audience_not_pinned::AudienceNotPinned;
+pub use duplicate_key::DuplicateKey;
+pub use for_all_values::ForAllValues;
+pub use if_exists::IfExists;
+pub use org_wide::OrgWide;
+pub use wildcard_owner::WildcardOwner;
+
+/// Every check, in the order `--list` prints them.
+pub static CHECKS: &[&dyn Check] = &[
+    &AnySubject,
+    &WildcardOwner,
+    &DuplicateKey,
+    &OrgWide,
+    &AudienceNotPinned,
+    &IfExists,
+    &ForAllValues,
+    &AnyContext,
+];
+
+/// Looks a check up by id.
+pub fn by_id(id: &str) -> Option<&'static dyn Check> {
+    CHECKS.iter().copied().find(|c| c.id() == id)
+}
+
+/// The positive conditions on the statement's `sub` claim.
+fn subject_conditions(st: &Statement) -> Vec<&Condition> {
+    st.on_claim("sub").filter(|c| c.is_positive()).collect()
+}
+
+/// One subject a statement admits: the pattern (or, with no `sub`
+/// condition, the claim conditions that stand for it), how much it admits
+/// with the statement's other claims ANDed in, and what it pins.
+struct Subject {
+    condition: String,
+    scope: Scope,
+    pins: Pins,
+}
+
+/// Every subject pattern of a statement with its scope. With no `sub`
+/// condition, the per-claim keys (`repository_owner`, `repository`…) stand
+/// for it; where they name no repository and no owner, there is no subject
+/// at all (`any-subject`), and nothing is returned.
+fn subjects(st: &Statement) -> Vec<Subject> {
+    let claims = claim_pins(st);
+    let subs = subject_conditions(st);
+    if subs.is_empty() {
+        if claims.scope() == Scope::AnyOwner {
+            return Vec::new();
+        }
+        let condition = st
+            .conditions
+            .iter()
+            .filter(|c| c.is_positive() && st.provider.claim_of(&c.key).is_some())
+            .map(Condition::describe)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return vec![Subject {
+            condition,
+            scope: claims.scope(),
+            pins: claims,
+        }];
+    }
+    let mut out = Vec::new();
+    for c in subs {
+        for v in &c.values {
+            let pins = subject_pins(&st.provider, v, c.is_like()).and(&claims);
+            out.push(Subject {
+                condition: format!("{} {} = {v}", c.operator, c.key),
+                scope: pins.scope(),
+                pins,
+            });
+        }
+    }
+    out
+}
+
+/// The findings of one subject-scope check.
+fn scope_findings(
+    check: &dyn Check,
+    doc: &Document,
+    st: &Statement,
+    scope: Scope,
+    problem: impl Fn(&Pins) -> String,
+) -> Vec<Finding> {
+    subjects(st)
+        .into_iter()
+        .filter(|s| s.scope == scope)
+        .map(|s| {
+            let fix = tight_subject(st, &s.pins);
+            check.finding(doc, st, s.condition, problem(&s.pins), fix)
+        })
+        .collect()
+}
+
+/// The condition to paste instead: one exact subject, keeping the owner
+/// and repository the pattern already pins.
+fn tight_subject(st: &Statement, pins: &Pins) -> String {
+    let subject = st
+        .provider
+        .subject_hint(pins.owner_name.as_deref(), pins.repo_name.as_deref());
+    condition_json("StringEquals", &st.provider.key("sub"), &subject)
+}
+
+/// `{"OPERATOR": {"KEY": "VALUE"}}`.
+fn condition_json(operator: &str, key: &str, value: &str) -> String {
+    serde_json::json!({ operator: { key: value } }).to_string()
+}
+
+/// What owns the repositories in this provider's terms.
+fn owner_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::GitHub => "owner",
+        Kind::GitLab => "group",
+        Kind::TerraformCloud => "organization",
+        Kind::Eks => "namespace",
+        Kind::CircleCi => "organization",
+        _ => "owner",
+    }
+}

@@ -1,0 +1,389 @@
+//! How much a statement admits: for each subject pattern, whether it pins
+//! the owner (organisation, group, namespace), the repository (project,
+//! workspace, service account) and the context (branch, environment, pull
+//! request, run phase), once the statement's other claim conditions, which
+//! IAM ANDs with it, are taken into account.
+
+use super::provider::{Kind, Provider};
+use super::statement::{Condition, Statement};
+use crate::policy::Pattern;
+
+/// How much a subject admits, broadest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Repositories of any owner.
+    AnyOwner,
+    /// Every repository of one owner.
+    AnyRepo,
+    /// Every branch, tag, pull request or environment of one repository.
+    AnyContext,
+    /// One context of one repository (or an exact subject).
+    Pinned,
+}
+
+/// What a pattern or claim condition pins, and the names it pins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pins {
+    pub owner: bool,
+    pub repo: bool,
+    pub context: bool,
+    pub owner_name: Option<String>,
+    pub repo_name: Option<String>,
+}
+
+impl Pins {
+    fn all() -> Pins {
+        Pins {
+            owner: true,
+            repo: true,
+            context: true,
+            ..Pins::default()
+        }
+    }
+
+    /// What `self` AND `other` pin together.
+    pub fn and(&self, other: &Pins) -> Pins {
+        Pins {
+            owner: self.owner || other.owner,
+            repo: self.repo || other.repo,
+            context: self.context || other.context,
+            owner_name: self.owner_name.clone().or_else(|| other.owner_name.clone()),
+            repo_name: self.repo_name.clone().or_else(|| other.repo_name.clone()),
+        }
+    }
+
+    /// What holds for every one of several alternatives (ORed values).
+    fn common(all: &[Pins]) -> Pins {
+        let Some(first) = all.first() else {
+            return Pins::default();
+        };
+        Pins {
+            owner: all.iter().all(|p| p.owner),
+            repo: all.iter().all(|p| p.repo),
+            context: all.iter().all(|p| p.context),
+            owner_name: first.owner_name.clone(),
+            repo_name: first.repo_name.clone(),
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        if !self.owner && !self.repo {
+            Scope::AnyOwner
+        } else if !self.repo {
+            Scope::AnyRepo
+        } else if !self.context {
+            Scope::AnyContext
+        } else {
+            Scope::Pinned
+        }
+    }
+}
+
+fn wild(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    Pattern::new(pattern).matches(text)
+}
+
+/// What one `sub` value pins. Exact values (an equality operator, or a
+/// pattern with no wildcard) pin everything: they admit one subject.
+pub fn subject_pins(provider: &Provider, pattern: &str, like: bool) -> Pins {
+    if !like || !wild(pattern) {
+        return Pins::all();
+    }
+    if pattern.starts_with(['*', '?']) {
+        return Pins::default();
+    }
+    match provider.kind {
+        Kind::GitHub => github_subject(pattern),
+        Kind::GitLab => path_subject(
+            pattern.strip_prefix("project_path:"),
+            &["ref_type:branch:ref:zzz", "ref_type:tag:ref:zzz"],
+        ),
+        Kind::TerraformCloud => terraform_subject(pattern),
+        Kind::Eks => eks_subject(pattern),
+        Kind::CircleCi => circleci_subject(pattern),
+        Kind::Bitbucket | Kind::Cognito | Kind::Other => Pins::all(),
+    }
+}
+
+/// `repo:OWNER/NAME:CONTEXT`, with the immutable-id forms
+/// (`repo:acme@123/api@456:…`), and custom claim templates that lead with
+/// `repository_owner:` or `repository_owner_id:`.
+fn github_subject(pattern: &str) -> Pins {
+    if let Some(rest) = pattern.strip_prefix("repo:") {
+        return path_subject(Some(rest), &["pull_request", "ref:refs/heads/zzz"]);
+    }
+    for lead in ["repository_owner:", "repository_owner_id:"] {
+        if let Some(rest) = pattern.strip_prefix(lead) {
+            let owner = rest.split(':').next().unwrap_or("");
+            if wild(owner) {
+                return Pins::default();
+            }
+            let mut pins = Pins {
+                owner: true,
+                owner_name: Some(owner.to_string()),
+                ..Pins::default()
+            };
+            // A repository named later in the template pins it.
+            for key in [":repo:", ":repository_id:"] {
+                if let Some(at) = rest.find(key) {
+                    let value = rest[at + key.len()..].split(':').next().unwrap_or("");
+                    if !wild(value) {
+                        pins.repo = true;
+                        pins.context = !rest.ends_with('*');
+                    }
+                }
+            }
+            return pins;
+        }
+    }
+    // Other templates (a workflow, an environment first): not read.
+    Pins::all()
+}
+
+/// `OWNER/NAME[:CONTEXT]` (GitHub's `repo:` value, GitLab's project path,
+/// whose group may have subgroups): a wildcard in the first component
+/// admits any owner, one later in the path any repository of the owner;
+/// the context is open when it admits every one of `contexts`.
+fn path_subject(rest: Option<&str>, contexts: &[&str]) -> Pins {
+    let Some(rest) = rest else {
+        return Pins::all();
+    };
+    let path_end = rest.find(':').unwrap_or(rest.len());
+    let owner_end = rest.find(['/', ':']).unwrap_or(rest.len());
+    let owner = &rest[..owner_end];
+    if wild(owner) {
+        return Pins::default();
+    }
+    let mut pins = Pins {
+        owner: true,
+        owner_name: Some(owner.to_string()),
+        ..Pins::default()
+    };
+    // The pattern's first `*` may stand for the rest of the path and all
+    // that follows: judge the path up to where the wildcard starts.
+    let path = &rest[..path_end.max(owner_end)];
+    if wild(path) {
+        return pins;
+    }
+    pins.repo = true;
+    pins.repo_name = path.rsplit('/').next().map(str::to_owned);
+    pins.context = match rest.get(path_end + 1..) {
+        Some(ctx) => !contexts.iter().all(|c| glob(ctx, c)),
+        None => true,
+    };
+    pins
+}
+
+/// `organization:ORG:project:P:workspace:W:run_phase:R`.
+fn terraform_subject(pattern: &str) -> Pins {
+    let parts: Vec<&str> = pattern.split(':').collect();
+    let value = |name: &str| {
+        parts
+            .iter()
+            .position(|p| *p == name)
+            .and_then(|i| parts.get(i + 1).copied())
+    };
+    match value("organization") {
+        Some(org) if !wild(org) => {
+            let mut pins = Pins {
+                owner: true,
+                owner_name: Some(org.to_string()),
+                ..Pins::default()
+            };
+            if let Some(ws) = value("workspace").filter(|w| !wild(w)) {
+                pins.repo = true;
+                pins.repo_name = Some(ws.to_string());
+                pins.context = value("run_phase").is_some_and(|r| !wild(r));
+            }
+            pins
+        }
+        _ => Pins::default(),
+    }
+}
+
+/// `system:serviceaccount:NAMESPACE:NAME`.
+fn eks_subject(pattern: &str) -> Pins {
+    let Some(rest) = pattern.strip_prefix("system:serviceaccount:") else {
+        return Pins::default();
+    };
+    let (ns, sa) = rest.split_once(':').unwrap_or((rest, "*"));
+    if wild(ns) {
+        return Pins::default();
+    }
+    let repo = !wild(sa);
+    Pins {
+        owner: true,
+        repo,
+        context: repo,
+        owner_name: Some(ns.to_string()),
+        repo_name: repo.then(|| sa.to_string()),
+    }
+}
+
+/// `org/ORG_ID/project/PROJECT_ID/user/USER_ID`.
+fn circleci_subject(pattern: &str) -> Pins {
+    let parts: Vec<&str> = pattern.split('/').collect();
+    match (parts.get(1), parts.get(3)) {
+        (Some(org), _) if wild(org) => Pins::default(),
+        (Some(org), Some(project)) if !wild(project) => Pins {
+            owner: true,
+            repo: true,
+            context: true,
+            owner_name: Some(org.to_string()),
+            repo_name: Some(project.to_string()),
+        },
+        (Some(org), _) => Pins {
+            owner: true,
+            owner_name: Some(org.to_string()),
+            ..Pins::default()
+        },
+        _ => Pins::default(),
+    }
+}
+
+/// What the statement's conditions on claims other than `sub` pin (IAM
+/// ANDs them with the subject): GitHub's per-claim keys.
+pub fn claim_pins(st: &Statement) -> Pins {
+    let mut pins = Pins::default();
+    if st.provider.kind != Kind::GitHub {
+        return pins;
+    }
+    for c in st.conditions.iter().filter(|c| c.is_positive()) {
+        let Some(claim) = st.provider.claim_of(&c.key) else {
+            continue;
+        };
+        let each: Vec<Pins> = c.values.iter().map(|v| claim_value(claim, c, v)).collect();
+        pins = pins.and(&Pins::common(&each));
+    }
+    pins
+}
+
+fn claim_value(claim: &str, c: &Condition, value: &str) -> Pins {
+    let w = c.is_wild(value);
+    match claim {
+        "repository" => {
+            let (owner, name) = value.split_once('/').unwrap_or((value, ""));
+            if c.is_like() && wild(owner) {
+                Pins::default()
+            } else {
+                let repo = !w;
+                Pins {
+                    owner: true,
+                    repo,
+                    owner_name: Some(owner.to_string()),
+                    repo_name: repo.then(|| name.to_string()),
+                    ..Pins::default()
+                }
+            }
+        }
+        "repository_id" if !w => Pins {
+            owner: true,
+            repo: true,
+            ..Pins::default()
+        },
+        "repository_owner" | "repository_owner_id" if !w => Pins {
+            owner: true,
+            owner_name: Some(value.to_string()),
+            ..Pins::default()
+        },
+        "ref" | "environment" | "job_workflow_ref" | "workflow_ref" if value != "*" => Pins {
+            context: true,
+            ..Pins::default()
+        },
+        _ => Pins::default(),
+    }
+}
+
+/// Whether the statement names a repository by a per-claim key.
+pub fn names_a_repository(st: &Statement) -> bool {
+    claim_pins(st).repo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gh(p: &str) -> Scope {
+        subject_pins(
+            &Provider::of_host("token.actions.githubusercontent.com"),
+            p,
+            true,
+        )
+        .scope()
+    }
+
+    #[test]
+    fn github_subjects() {
+        for p in [
+            "*",
+            "repo:*",
+            "repo:acme*",
+            "repo:*/api",
+            "repo:a?me/api:*",
+            "repo:*:pull_request",
+        ] {
+            assert_eq!(gh(p), Scope::AnyOwner, "{p}");
+        }
+        for p in [
+            "repo:acme/*",
+            "repo:acme/*:*",
+            "repo:acme@123/*:ref:refs/heads/main",
+            "repo:acme/api*",
+            "repository_owner:acme:*",
+        ] {
+            assert_eq!(gh(p), Scope::AnyRepo, "{p}");
+        }
+        for p in [
+            "repo:acme/api:*",
+            "repo:acme@1/api@2:*",
+            "repo:acme-1/api-2:*",
+        ] {
+            assert_eq!(gh(p), Scope::AnyContext, "{p}");
+        }
+        for p in [
+            "repo:acme/api:ref:refs/heads/main",
+            "repo:acme/api:ref:refs/heads/*",
+            "repo:acme/api:environment:prod*",
+            "repo:acme/api:pull_request",
+        ] {
+            assert_eq!(gh(p), Scope::Pinned, "{p}");
+        }
+        // An equality operator takes `*` literally.
+        let exact = subject_pins(
+            &Provider::of_host("token.actions.githubusercontent.com"),
+            "repo:*",
+            false,
+        );
+        assert_eq!(exact.scope(), Scope::Pinned);
+    }
+
+    #[test]
+    fn other_providers() {
+        let scope = |host: &str, p: &str| subject_pins(&Provider::of_host(host), p, true).scope();
+        assert_eq!(scope("gitlab.com", "project_path:group/*"), Scope::AnyRepo);
+        assert_eq!(scope("gitlab.com", "project_path:gr*"), Scope::AnyOwner);
+        assert_eq!(
+            scope("gitlab.com", "project_path:group/sub/app:*"),
+            Scope::AnyContext
+        );
+        assert_eq!(
+            scope(
+                "app.terraform.io",
+                "organization:org:project:*:workspace:*:run_phase:*"
+            ),
+            Scope::AnyRepo
+        );
+        assert_eq!(scope("app.terraform.io", "organization:*"), Scope::AnyOwner);
+        let eks = "oidc.eks.us-east-1.amazonaws.com/id/X";
+        assert_eq!(scope(eks, "system:serviceaccount:ns:*"), Scope::AnyRepo);
+        assert_eq!(scope(eks, "system:serviceaccount:*"), Scope::AnyOwner);
+        assert_eq!(
+            scope("oidc.circleci.com/org/1", "org/1/project/*"),
+            Scope::AnyRepo
+        );
+    }
+}

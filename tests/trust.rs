@@ -1,0 +1,180 @@
+//! `ctaudit trust` on a fixture library of trust documents (one or more per
+//! check, good ones beside bad ones, in every input format): each document
+//! gets exactly the check ids `tests/fixtures/trust-verdicts.json` lists for
+//! it, nothing more.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{ctaudit, json};
+use serde_json::Value;
+
+/// file → (role or "") → check ids.
+type Verdicts = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+fn expected() -> Verdicts {
+    let text =
+        std::fs::read_to_string(common::root().join("tests/fixtures/trust-verdicts.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn verdicts(doc: &Value) -> Verdicts {
+    let mut got = Verdicts::new();
+    for f in doc["findings"].as_array().unwrap() {
+        let file = f["source"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let role = f["role"].as_str().unwrap_or("").to_string();
+        got.entry(file)
+            .or_default()
+            .entry(role)
+            .or_default()
+            .insert(f["check"].as_str().unwrap().to_string());
+    }
+    got
+}
+
+#[test]
+fn every_fixture_gets_exactly_its_verdicts() {
+    let run = ctaudit(&["trust", "tests/fixtures/trust", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let doc = json(&run);
+    let got = verdicts(&doc);
+    for (file, roles) in expected() {
+        for (role, checks) in roles {
+            let found = got
+                .get(&file)
+                .and_then(|r| r.get(&role))
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(found, checks, "{file} {role}");
+        }
+    }
+    // Nothing was found where nothing was expected.
+    let expected = expected();
+    for (file, roles) in &got {
+        for role in roles.keys() {
+            assert!(
+                expected.get(file).is_some_and(|r| r.contains_key(role)),
+                "unexpected findings for {file} {role}"
+            );
+        }
+    }
+    assert_eq!(doc["documents"], 43);
+}
+
+#[test]
+fn findings_name_the_statement_the_condition_and_the_fix() {
+    let run = ctaudit(&[
+        "trust",
+        "tests/fixtures/trust/org-wide.json",
+        "--format",
+        "json",
+    ]);
+    let f = &json(&run)["findings"][0];
+    assert_eq!(f["check"], "org-wide");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["statement"], "#0");
+    assert_eq!(
+        f["condition"],
+        "StringLike token.actions.githubusercontent.com:sub = repo:acme/*"
+    );
+    let fix: Value = serde_json::from_str(f["fix"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        fix["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:acme/REPO:environment:production"
+    );
+    let dup = ctaudit(&[
+        "trust",
+        "tests/fixtures/trust/duplicate-key.json",
+        "--format",
+        "json",
+    ]);
+    let d = json(&dup)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "duplicate-key")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        d["condition"],
+        "`StringEquals` 2 times (at 9:9, 10:9); IAM keeps the last"
+    );
+}
+
+#[test]
+fn a_bad_file_is_named_and_the_others_are_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.json"),
+        "{\n  \"Statement\": [\n    {,\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("not-a-policy.json"), "{\"name\": \"pkg\"}").unwrap();
+    std::fs::copy(
+        common::root().join("tests/fixtures/trust/org-wide.json"),
+        dir.path().join("org-wide.json"),
+    )
+    .unwrap();
+    let run = ctaudit(&["trust", common::path_str(dir.path()), "--format", "json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("broken.json: not valid JSON: line 3 column 6"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("not-a-policy.json: no trust policy found"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(json(&run)["findings"][0]["check"], "org-wide");
+}
+
+#[test]
+fn clean_documents_exit_0_and_every_format_prints() {
+    let good = "tests/fixtures/trust/github-environment.json";
+    let run = ctaudit(&["trust", good]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("1 documents, 1 web-identity statements, 0 findings")
+    );
+    for format in ["table", "markdown", "csv", "json"] {
+        let run = ctaudit(&[
+            "trust",
+            "tests/fixtures/trust/any-context.json",
+            "--format",
+            format,
+        ]);
+        assert_eq!(run.code, 1, "{format}");
+        assert!(
+            run.stdout.contains("any-context"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+    let list = ctaudit(&["trust", "--list", "--long"]);
+    for id in [
+        "any-subject",
+        "wildcard-owner",
+        "duplicate-key",
+        "org-wide",
+        "audience-not-pinned",
+        "if-exists",
+        "for-all-values",
+        "any-context",
+    ] {
+        assert!(list.stdout.contains(id), "{id}");
+    }
+    assert!(list.stdout.contains("What an attacker can do"));
+}
