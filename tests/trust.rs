@@ -178,3 +178,76 @@ fn clean_documents_exit_0_and_every_format_prints() {
     }
     assert!(list.stdout.contains("What an attacker can do"));
 }
+
+/// `--api` against moto's IAM on loopback: the fixture documents, created
+/// as roles, get the same verdicts by role ARN as from their files, and the
+/// OIDC provider is listed with its client IDs and thumbprints.
+#[test]
+fn api_reads_roles_and_providers_from_iam() {
+    let Some(moto) = common::moto::Moto::start("api_reads_roles_and_providers_from_iam") else {
+        return;
+    };
+    let expected = expected();
+    let files: Vec<String> = expected
+        .iter()
+        .filter(|(_, roles)| roles.contains_key(""))
+        .map(|(f, _)| f.clone())
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let creds =
+            aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
+        let conf = aws_sdk_iam::config::Builder::new()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .endpoint_url(moto.url())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(creds)
+            .build();
+        let iam = aws_sdk_iam::Client::from_conf(conf);
+        iam.create_open_id_connect_provider()
+            .url("https://token.actions.githubusercontent.com")
+            .client_id_list("sts.amazonaws.com")
+            .thumbprint_list("6938fd4d98bab03faadb97b34396831e3780aea1")
+            .send()
+            .await
+            .expect("create provider");
+        for f in &files {
+            let text = std::fs::read_to_string(common::root().join("tests/fixtures/trust").join(f))
+                .unwrap();
+            iam.create_role()
+                .role_name(f.trim_end_matches(".json"))
+                .assume_role_policy_document(text)
+                .send()
+                .await
+                .expect("create role");
+        }
+    });
+    let mut env = common::aws_env(&moto.url());
+    env.push(("AWS_ENDPOINT_URL_IAM", moto.url()));
+    let run = common::ctaudit_env(&["trust", "--api", "--format", "json"], &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = json(&run);
+    let mut got: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in doc["findings"].as_array().unwrap() {
+        let role = f["role"].as_str().unwrap();
+        let name = role.rsplit('/').next().unwrap().to_string();
+        got.entry(name)
+            .or_default()
+            .insert(f["check"].as_str().unwrap().to_string());
+    }
+    for f in &files {
+        let name = f.trim_end_matches(".json");
+        assert_eq!(
+            got.get(name).cloned().unwrap_or_default(),
+            expected[f][""],
+            "role {name}"
+        );
+    }
+    let providers = doc["oidc_providers"].as_array().unwrap();
+    assert_eq!(providers.len(), 1);
+    assert_eq!(providers[0]["client_ids"][0], "sts.amazonaws.com");
+    assert_eq!(providers[0]["thumbprints"].as_array().unwrap().len(), 1);
+}

@@ -11,6 +11,7 @@
 
 pub mod keys;
 pub mod lookup;
+pub mod roles;
 pub mod s3;
 
 use std::time::Duration;

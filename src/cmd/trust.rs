@@ -5,19 +5,31 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
+use crate::aws::{AwsArgs, roles};
 use crate::exit::ExitStatus;
 use crate::output::escape::terminal;
 use crate::output::{self, Format};
-use crate::trust::source::read_paths;
-use crate::trust::{CHECKS, Finding, lint};
+use crate::trust::json::Json;
+use crate::trust::source::{Unreadable, embedded_policy, read_paths};
+use crate::trust::{CHECKS, Document, Finding, lint};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Trust policy documents, `aws iam get-role`/`list-roles`/
     /// `get-account-authorization-details` output, or Terraform JSON
     /// (`terraform show -json`, state files); folders are walked.
-    #[arg(value_name = "PATH", required_unless_present = "list")]
+    #[arg(value_name = "PATH", required_unless_present_any = ["list", "api"])]
     pub paths: Vec<PathBuf>,
+
+    /// Read every role's trust policy and the OIDC providers from the
+    /// account (IAM ListRoles, ListOpenIDConnectProviders,
+    /// GetOpenIDConnectProvider), with the usual credential chain.
+    #[arg(long)]
+    pub api: bool,
+
+    /// The named profile of the shared config and credentials files.
+    #[arg(long, value_name = "NAME", requires = "api")]
+    pub profile: Option<String>,
 
     /// List the checks (with --long, each one's documentation).
     #[arg(long)]
@@ -53,7 +65,36 @@ pub fn run(
         }
         return Ok(ExitStatus::Clean);
     }
-    let (docs, errors) = read_paths(&args.paths);
+    let (mut docs, mut errors) = read_paths(&args.paths);
+    let mut providers = Vec::new();
+    if args.api {
+        let aws = AwsArgs {
+            profile: args.profile.clone(),
+            ..AwsArgs::default()
+        };
+        let (rt, sdk) = aws.connect()?;
+        match rt.block_on(roles::inventory(&sdk)) {
+            Ok((roles, found)) => {
+                providers = found;
+                for role in roles {
+                    let read = embedded_policy(&Json::Str(role.document)).and_then(|json| {
+                        Document::new(role.arn.clone(), Some(role.arn.clone()), json)
+                    });
+                    match read {
+                        Ok(doc) => docs.push(doc),
+                        Err(detail) => errors.push(Unreadable {
+                            source: role.arn,
+                            detail,
+                        }),
+                    }
+                }
+            }
+            Err(detail) => errors.push(Unreadable {
+                source: "iam".into(),
+                detail,
+            }),
+        }
+    }
     for e in &errors {
         writeln!(stderr, "ctaudit: {}", terminal(&e.to_string()))?;
     }
@@ -65,6 +106,7 @@ pub fn run(
                 "ctaudit_version": env!("CARGO_PKG_VERSION"),
                 "documents": docs.len(),
                 "web_identity_statements": statements,
+                "oidc_providers": providers,
                 "unreadable": errors.iter().map(|e| serde_json::json!({"source": e.source, "detail": e.detail})).collect::<Vec<_>>(),
                 "findings": findings,
             });
@@ -83,6 +125,19 @@ pub fn run(
                 writeln!(stdout, "# {line}\n")?;
             } else {
                 writeln!(stdout, "{line}")?;
+            }
+            for p in &providers {
+                let text = format!(
+                    "OIDC provider {}: client IDs {}, thumbprints {}",
+                    p.url,
+                    p.client_ids.join(", "),
+                    p.thumbprints.join(", ")
+                );
+                if args.format == Format::Markdown {
+                    writeln!(stdout, "- {}", output::escape::markdown(&text))?;
+                } else {
+                    writeln!(stdout, "  {}", terminal(&text))?;
+                }
             }
             if !findings.is_empty() {
                 output::write_frame(stdout, args.format, &frame(&findings)?, args.csv_raw)?;
