@@ -30,4 +30,6 @@ pub enum Command {
     Trace(cmd::trace::Args),
     /// Lint OIDC trust policies: who can assume each role, and how to tighten it.
     Trust(cmd::trust::Args),
+    /// Draft a policy file from what was seen (`policy suggest`).
+    Policy(cmd::policy::Args),
 }

@@ -38,5 +38,6 @@ pub fn run(
         cli::Command::Query(args) => cmd::query::run(args, stdout, stderr),
         cli::Command::Trace(args) => cmd::trace::run(args, stdout, stderr),
         cli::Command::Trust(args) => cmd::trust::run(args, stdout, stderr),
+        cli::Command::Policy(args) => cmd::policy::run(args, stdout, stderr),
     }
 }

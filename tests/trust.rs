@@ -251,3 +251,90 @@ fn api_reads_roles_and_providers_from_iam() {
     assert_eq!(providers[0]["client_ids"][0], "sts.amazonaws.com");
     assert_eq!(providers[0]["thumbprints"].as_array().unwrap().len(), 1);
 }
+
+/// Trust policies held against the sample trail: the broad role is told
+/// what to tighten to (exactly the subjects seen), the unused role is
+/// named, a subject refused although admitted is explained, and a subject
+/// that assumed a role its given document does not admit is flagged.
+#[test]
+fn trust_against_traffic() {
+    let run = ctaudit(&[
+        "trust",
+        "tests/fixtures/trust-sample",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = json(&run);
+    let rows = doc["traffic"].as_array().unwrap();
+    let verdict = |role: &str, verdict: &str| -> Vec<Value> {
+        rows.iter()
+            .filter(|r| r["role"].as_str().unwrap().ends_with(role) && r["verdict"] == verdict)
+            .cloned()
+            .collect()
+    };
+    let tighten = &verdict("/gha-prod-deploy", "tighten")[0];
+    assert!(
+        tighten["admits"]
+            .as_str()
+            .unwrap()
+            .contains("every repository of acme")
+    );
+    let fix: Value = serde_json::from_str(tighten["suggestion"].as_str().unwrap()).unwrap();
+    let subs = fix["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        .as_array()
+        .unwrap();
+    assert_eq!(subs.len(), 6);
+    assert!(
+        subs.iter()
+            .any(|s| s == "repo:acme/api:environment:production")
+    );
+    assert_eq!(verdict("/gha-unused", "unused").len(), 1);
+    let denied = verdict("/gha-staging-deploy", "admitted-but-denied");
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0]["seen"], "repo:acme/api:environment:staging");
+    let unexplained = verdict("/gha-staging-deploy", "seen-not-admitted");
+    assert_eq!(unexplained[0]["seen"], "repo:acme/web:pull_request");
+    assert_eq!(verdict("/gha-nightly-sync", "ok").len(), 1);
+}
+
+/// `policy suggest` round trip: the drafted policy passes `report --policy`
+/// unchanged and, on the trail it came from, flags no unexpected subject.
+#[test]
+fn suggested_policy_expects_everything_it_was_drafted_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    let run = ctaudit(&[
+        "policy",
+        "suggest",
+        "--logs",
+        "sample-logs",
+        "--trust",
+        "tests/fixtures/trust-sample",
+        "--output",
+        common::path_str(&file),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("# trust policy: #0 admits every repository of acme"),
+        "{text}"
+    );
+    assert!(text.contains("allowed_users = []"));
+    let report = ctaudit(&[
+        "report",
+        "--logs",
+        "sample-logs",
+        "--policy",
+        common::path_str(&file),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    let v = json(&report);
+    assert_eq!(v["summary"]["unexpected-subjects"], 0);
+    // Nobody may keep keys: every AKIA use stays a finding.
+    assert_eq!(v["summary"]["iam-user-keys"], 13);
+}

@@ -2,6 +2,7 @@
 
 pub mod ingest;
 pub mod list_reports;
+pub mod policy;
 pub mod query;
 pub mod reading;
 pub mod report;

@@ -13,6 +13,7 @@ pub mod provider;
 pub mod scope;
 pub mod source;
 pub mod statement;
+pub mod traffic;
 
 use serde::Serialize;
 

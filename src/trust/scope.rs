@@ -303,6 +303,53 @@ pub fn names_a_repository(st: &Statement) -> bool {
     claim_pins(st).repo
 }
 
+/// One subject a statement admits: the pattern (or, with no `sub`
+/// condition, the claim conditions that stand for it), how much it admits
+/// with the statement's other claims ANDed in, and what it pins.
+pub struct Subject {
+    pub condition: String,
+    pub scope: Scope,
+    pub pins: Pins,
+}
+
+/// Every subject pattern of a statement with its scope. With no `sub`
+/// condition, the per-claim keys (`repository_owner`, `repository`…) stand
+/// for it; where they name no repository and no owner, there is no subject
+/// at all (`any-subject`), and nothing is returned.
+pub fn subjects(st: &Statement) -> Vec<Subject> {
+    let claims = claim_pins(st);
+    let subs: Vec<&Condition> = st.on_claim("sub").filter(|c| c.is_positive()).collect();
+    if subs.is_empty() {
+        if claims.scope() == Scope::AnyOwner {
+            return Vec::new();
+        }
+        let condition = st
+            .conditions
+            .iter()
+            .filter(|c| c.is_positive() && st.provider.claim_of(&c.key).is_some())
+            .map(Condition::describe)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return vec![Subject {
+            condition,
+            scope: claims.scope(),
+            pins: claims,
+        }];
+    }
+    let mut out = Vec::new();
+    for c in subs {
+        for v in &c.values {
+            let pins = subject_pins(&st.provider, v, c.is_like()).and(&claims);
+            out.push(Subject {
+                condition: format!("{} {} = {v}", c.operator, c.key),
+                scope: pins.scope(),
+                pins,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 //! module answers questions about one event at a time; it does not touch
 //! the frame.
 
+pub mod suggest;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
