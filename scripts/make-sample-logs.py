@@ -116,6 +116,11 @@ def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, reg
         "audience": audience,
     }
     events.append(ev)
+    followup_calls(t, role, role_arn, access_key, account, region, ip, provider, followups)
+    return access_key
+
+
+def followup_calls(t, role, role_arn, access_key, account, region, ip, provider, followups):
     for i, (name, source) in enumerate(followups):
         f = base(t + timedelta(seconds=20 + 7 * i), name, source, region, account)
         f.update({
@@ -138,6 +143,7 @@ def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, reg
             "responseElements": None,
         })
         events.append(f)
+
 
 
 def user_key_call(t, user, access_key, name, source, ua, ip, region="us-east-1", root=False, error=None):
@@ -293,6 +299,35 @@ session_call(at(17, 10, 0), "RegisterTaskDefinition", "ecs.amazonaws.com", {
     "containerDefinitions": [{"name": "api", "image": "acme/api:2.4.0", "environment": [
         {"name": "REGION", "value": "eu-central-1"},
         {"name": "DB_PASSWORD", "value": "sample-db-password-never-stored"}]}]})
+
+# --- the trust boundary itself changes (the trust-changes report): a deploy
+# workflow of acme/api widens its own role's trust to every acme repository,
+# using the session it was just given; an admin replaces the GitHub
+# provider's thumbprint and attaches AdministratorAccess to the OIDC role.
+WORKFLOW_KEY = web_identity(at(19, 9, 12), "gha-prod-deploy", "repo:acme/api:ref:refs/heads/main")
+widen = base(at(19, 9, 13), "UpdateAssumeRolePolicy", "iam.amazonaws.com")
+widen.update({
+    "userIdentity": {
+        "type": "AssumedRole", "principalId": f"AROA{ACCT}EXAMPLE:GitHubActions",
+        "arn": f"arn:aws:sts::{ACCT}:assumed-role/gha-prod-deploy/GitHubActions", "accountId": ACCT,
+        "accessKeyId": WORKFLOW_KEY,
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCT}:role/gha-prod-deploy"},
+                           "webIdFederationData": {"federatedProvider": PROVIDER, "attributes": {}},
+                           "attributes": {"creationDate": iso(at(19, 9, 12)), "mfaAuthenticated": "false"}},
+    },
+    "sourceIPAddress": GH_IPS[0], "userAgent": RUNNER_CLI,
+    "requestParameters": {"roleName": "gha-prod-deploy", "policyDocument": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                          "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}}]})},
+    "responseElements": None,
+})
+events.append(widen)
+session_call(at(19, 11, 40), "UpdateOpenIDConnectProviderThumbprint", "iam.amazonaws.com", {
+    "openIDConnectProviderArn": PROVIDER, "thumbprintList": ["1c58a3a8518e8759bf075b76b750d4f2df264fcd"]})
+session_call(at(19, 11, 45), "AttachRolePolicy", "iam.amazonaws.com", {
+    "roleName": "gha-prod-deploy", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})
 
 def write(out):
     by_file = defaultdict(list)

@@ -42,8 +42,8 @@ fn sample_table_shows_every_report_and_exits_1() {
         "unexpected-subjects: Role assumptions from unexpected subjects or audiences: 7 findings in 7 groups",
         "off-hours: Role assumptions outside business hours: 5 findings in 5 groups",
         "iam-user-keys: Long-lived IAM user access keys in use: 12 findings in 5 groups",
-        "events: 202 read, 70 kept",
-        "findings: failures 7, unexpected-subjects 7, off-hours 5, iam-user-keys 12",
+        "events: 206 read, 75 kept",
+        "findings: failures 7, unexpected-subjects 7, off-hours 5, iam-user-keys 12, trust-changes 4",
     ] {
         assert!(
             run.stdout.contains(line),
@@ -63,33 +63,37 @@ fn sample_json_has_findings_summary_and_input() {
         ("unexpected-subjects", 7),
         ("off-hours", 5),
         ("iam-user-keys", 12),
+        ("trust-changes", 4),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_string(), n))
     .collect();
     assert_eq!(summary(&v), expected);
     let findings = v["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 31);
+    assert_eq!(findings.len(), 35);
     for f in findings {
         for key in ["report", "severity", "event_id", "event_time"] {
             assert!(f[key].is_string(), "{key} missing in {f}");
         }
     }
-    assert_eq!(v["input"]["files_read"], 96);
-    assert_eq!(v["input"]["events_read"], 202);
-    assert_eq!(v["input"]["events_kept"], 70);
-    assert_eq!(v["input"]["events_skipped"]["not-needed"], 132);
+    assert_eq!(v["input"]["files_read"], 99);
+    assert_eq!(v["input"]["events_read"], 206);
+    assert_eq!(v["input"]["events_kept"], 75);
+    assert_eq!(v["input"]["events_skipped"]["not-needed"], 131);
     assert_eq!(v["input"]["files_skipped"]["digest"], 1);
-    // The root key is the one critical finding.
+    // The root key is the one critical key finding; AdministratorAccess on
+    // the OIDC role the one critical trust change.
     let critical: Vec<&Value> = findings
         .iter()
         .filter(|f| f["severity"] == "critical")
         .collect();
-    assert_eq!(critical.len(), 1);
+    assert_eq!(critical.len(), 2);
     assert_eq!(critical[0]["identity"], "arn:aws:iam::111122223333:root");
+    assert_eq!(critical[1]["event_name"], "AttachRolePolicy");
     // The allowed backup user and the key in CreateAccessKey's response are not findings.
     let keys: Vec<&str> = findings
         .iter()
+        .filter(|f| f["report"] == "iam-user-keys")
         .filter_map(|f| f["access_key_id"].as_str())
         .collect();
     assert_eq!(keys.len(), 12);
@@ -125,10 +129,10 @@ fn csv_has_one_row_per_finding() {
     assert_eq!(&headers[2], "event_id");
     assert_eq!(&headers[3], "event_time");
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 31);
+    assert_eq!(rows.len(), 35);
     // The input summary goes to stderr, the data to stdout.
     assert!(
-        run.stderr.contains("events: 202 read, 70 kept"),
+        run.stderr.contains("events: 206 read, 75 kept"),
         "{}",
         run.stderr
     );
@@ -395,12 +399,13 @@ fn list_reports_prints_the_registry_with_docs() {
             "failures",
             "unexpected-subjects",
             "off-hours",
-            "iam-user-keys"
+            "iam-user-keys",
+            "trust-changes"
         ]
     );
     let run = ctaudit(&["list-reports", "--long"]);
     assert!(run.stdout.contains("**How to fix it.**"));
-    assert_eq!(run.stdout.matches("**Why it matters.**").count(), 4);
+    assert_eq!(run.stdout.matches("**Why it matters.**").count(), 5);
 }
 
 #[test]

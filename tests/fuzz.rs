@@ -166,7 +166,9 @@ fn wanted_rows(frame: &DataFrame) -> usize {
         .iter()
         .zip(keys.iter())
         .filter(|(n, k)| {
-            *n == Some("AssumeRoleWithWebIdentity") || k.is_some_and(|k| k.starts_with("AKIA"))
+            *n == Some("AssumeRoleWithWebIdentity")
+                || k.is_some_and(|k| k.starts_with("AKIA"))
+                || n.is_some_and(|n| ctaudit::ingest::TRUST_CHANGE_EVENTS.contains(&n))
         })
         .count()
 }
@@ -184,7 +186,7 @@ proptest! {
         let bytes = apply(seed, &mutations);
         let everything = IngestOptions::everything(Window::default());
         let report = IngestOptions {
-            filter: RowFilter { web_identity: true, long_lived_keys: true, all: false },
+            filter: RowFilter { web_identity: true, long_lived_keys: true, trust_changes: true, all: false },
             payloads: false,
             ..everything
         };

@@ -70,7 +70,7 @@ fn ingest_in_small_batches_gives_the_same_store() {
     let run = args(small.path(), "4");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("202 events added, 0 already stored"),
+        run.stdout.contains("206 events added, 0 already stored"),
         "{}",
         run.stdout
     );
@@ -82,7 +82,7 @@ fn ingest_in_small_batches_gives_the_same_store() {
     assert!(files(small.path()) > 1, "several batches wrote this day");
     let again = args(small.path(), "4");
     assert!(
-        again.stdout.contains("0 events added, 202 already stored"),
+        again.stdout.contains("0 events added, 206 already stored"),
         "{}",
         again.stdout
     );
@@ -114,13 +114,13 @@ fn ingest_is_idempotent_and_keeps_every_event() {
     let run = ingest(dir.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("202 events added, 0 already stored"),
+        run.stdout.contains("206 events added, 0 already stored"),
         "{}",
         run.stdout
     );
     let again = ingest(dir.path());
     assert!(
-        again.stdout.contains("0 events added, 202 already stored"),
+        again.stdout.contains("0 events added, 206 already stored"),
         "{}",
         again.stdout
     );
@@ -134,7 +134,7 @@ fn ingest_is_idempotent_and_keeps_every_event() {
         "--format",
         "json",
     ]);
-    assert_eq!(json(&q)[0]["n"], 202, "{}", q.stderr);
+    assert_eq!(json(&q)[0]["n"], 206, "{}", q.stderr);
 }
 
 #[test]
@@ -176,12 +176,12 @@ fn reports_read_the_store_like_the_logs() {
         "--until",
         "2026-11-20",
     ]));
-    assert_eq!(v["input"]["events_read"], 202);
+    assert_eq!(v["input"]["events_read"], 206);
     let skipped = v["input"]["events_skipped"].as_object().unwrap();
     let kept = v["input"]["events_kept"].as_u64().unwrap();
     assert_eq!(
         kept + skipped.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
-        202
+        206
     );
     assert!(
         v["findings"]
@@ -507,7 +507,7 @@ fn duckdb_opens_the_store_as_it_is() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "(202, 202)",
+        "(206, 206)",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -49,3 +49,8 @@ fn iam_user_keys() {
 fn off_hours_as_csv() {
     insta::assert_snapshot!("off-hours-csv", report("off-hours", "csv"));
 }
+
+#[test]
+fn trust_changes() {
+    insta::assert_snapshot!("trust-changes", report("trust-changes", "markdown"));
+}

@@ -27,6 +27,7 @@ fuzz_target!(|bytes: &[u8]| {
         filter: RowFilter {
             web_identity: true,
             long_lived_keys: true,
+            trust_changes: true,
             all: false,
         },
         payloads: false,
@@ -46,7 +47,9 @@ fuzz_target!(|bytes: &[u8]| {
         .iter()
         .zip(keys.iter())
         .filter(|(n, k)| {
-            *n == Some("AssumeRoleWithWebIdentity") || k.is_some_and(|k| k.starts_with("AKIA"))
+            *n == Some("AssumeRoleWithWebIdentity")
+                || k.is_some_and(|k| k.starts_with("AKIA"))
+                || n.is_some_and(|n| ctaudit::ingest::TRUST_CHANGE_EVENTS.contains(&n))
         })
         .count();
     assert_eq!(wanted, kept.height());

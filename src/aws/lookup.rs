@@ -64,6 +64,12 @@ impl Lookup {
             value: v.to_string(),
         }
     }
+    pub fn event_source(v: &str) -> Self {
+        Lookup {
+            attribute: "EventSource",
+            value: v.to_string(),
+        }
+    }
     pub fn user_name(v: &str) -> Self {
         Lookup {
             attribute: "Username",
@@ -76,6 +82,7 @@ impl Lookup {
             "EventName" => LookupAttributeKey::EventName,
             "AccessKeyId" => LookupAttributeKey::AccessKeyId,
             "Username" => LookupAttributeKey::Username,
+            "EventSource" => LookupAttributeKey::EventSource,
             other => LookupAttributeKey::from(other),
         };
         LookupAttribute::builder()

@@ -91,11 +91,13 @@ pub fn run(
     let window = args.window.window()?;
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
     let selected = args.selected();
+    let columns = reports::columns(&selected);
     let opts = IngestOptions {
         window,
         filter: reports::row_filter(&selected),
-        payloads: false,
-        columns: reports::columns(&selected),
+        // Payloads (redacted) only where a report reads them.
+        payloads: columns.has(crate::frame::col::REQUEST_PARAMETERS),
+        columns,
         read: args.read.options(),
     };
     let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;

@@ -242,6 +242,11 @@ fn read_api(
     };
 
     let filter = wanted.opts.filter;
+    let mut regions = regions;
+    if filter.trust_changes && !filter.all && !regions.iter().any(|r| r == "us-east-1") {
+        // IAM is global: its events are logged in us-east-1 only.
+        regions.push("us-east-1".to_string());
+    }
     let mut lookups = Vec::new();
     let mut inventory = None;
     if filter.all {
@@ -249,6 +254,9 @@ fn read_api(
     } else {
         if filter.web_identity {
             lookups.push(Some(Lookup::event_name(WEB_IDENTITY)));
+        }
+        if filter.trust_changes {
+            lookups.push(Some(Lookup::event_source("iam.amazonaws.com")));
         }
         if filter.long_lived_keys {
             match rt.block_on(keys::inventory(&sdk, wanted.policy)) {

@@ -37,6 +37,9 @@ pub struct RowFilter {
     pub web_identity: bool,
     /// Keep calls made with a long-lived (`AKIA…`) access key.
     pub long_lived_keys: bool,
+    /// Keep changes to roles' trust and OIDC providers
+    /// ([`TRUST_CHANGE_EVENTS`]).
+    pub trust_changes: bool,
     /// Keep everything (investigation); overrides the two above.
     pub all: bool,
 }
@@ -45,6 +48,7 @@ impl RowFilter {
     pub const ALL: RowFilter = RowFilter {
         web_identity: true,
         long_lived_keys: true,
+        trust_changes: true,
         all: true,
     };
 
@@ -57,8 +61,27 @@ impl RowFilter {
                     .as_ref()
                     .and_then(|i| i.access_key_id.as_str())
                     .is_some_and(is_long_lived_key))
+            || (self.trust_changes
+                && ev
+                    .event_name
+                    .as_str()
+                    .is_some_and(|n| TRUST_CHANGE_EVENTS.contains(&n)))
     }
 }
+
+/// The IAM calls that change who can assume a role or what it may do:
+/// trust documents, OIDC providers, and policies attached to roles.
+pub const TRUST_CHANGE_EVENTS: &[&str] = &[
+    "CreateRole",
+    "UpdateAssumeRolePolicy",
+    "CreateOpenIDConnectProvider",
+    "DeleteOpenIDConnectProvider",
+    "UpdateOpenIDConnectProviderThumbprint",
+    "AddClientIDToOpenIDConnectProvider",
+    "RemoveClientIDFromOpenIDConnectProvider",
+    "AttachRolePolicy",
+    "PutRolePolicy",
+];
 
 /// The event name of OIDC role assumptions.
 pub const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
@@ -373,6 +396,7 @@ mod tests {
             filter: RowFilter {
                 web_identity: true,
                 long_lived_keys: true,
+                trust_changes: false,
                 all: false,
             },
             ..IngestOptions::everything(Window::default())
@@ -425,6 +449,7 @@ mod tests {
             filter: RowFilter {
                 web_identity: true,
                 long_lived_keys: true,
+                trust_changes: false,
                 all: false,
             },
             payloads: false,

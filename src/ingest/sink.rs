@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use super::IngestOptions;
-use super::WEB_IDENTITY;
 use super::container::EventSink;
 use super::record::RawEvent;
 use super::summary::{InputSummary, SkipRecord};
+use super::{TRUST_CHANGE_EVENTS, WEB_IDENTITY};
 use crate::frame::{FrameBuilder, Row};
 use crate::time::parse_event_time;
 
@@ -112,9 +112,16 @@ impl EventSink for Sink<'_, '_> {
         {
             return true;
         }
+        if filter.trust_changes {
+            match raw_string(record, &EVENT_NAME_KEY) {
+                Some(name) if !TRUST_CHANGE_EVENTS.contains(&name) => {}
+                // A trust change, or no findable name: let the parser decide.
+                _ => return true,
+            }
+        }
         // Nothing is outside an open window: then the time cannot matter.
         let outside = !self.opts.window.is_open()
-            && match raw_event_time(record).map(parse_event_time) {
+            && match raw_string(record, &EVENT_TIME_KEY).map(parse_event_time) {
                 Some(Some(t)) => !self.opts.window.contains(t),
                 // No findable time: let the parser decide.
                 _ => return true,
@@ -129,20 +136,23 @@ impl EventSink for Sink<'_, '_> {
     }
 }
 
-/// The text of a record's `"eventTime": "…"` value, found without parsing:
-/// the first such key in the text (no nested CloudTrail object has one, and
-/// the payloads come after it). Only which reason a record not needed is
-/// counted under could depend on it.
-fn raw_event_time(record: &str) -> Option<&str> {
-    static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"eventTime\""));
-    let at = KEY.find(record.as_bytes())?;
-    let rest = record[at + 11..]
+/// The text of a record's first `"<key>": "…"` value (`key` finds the key
+/// with its quotes), found without parsing. CloudTrail writes `eventTime` and
+/// `eventName` before the payloads, and no nested CloudTrail object has
+/// either. Only which reason a record not needed is counted under, or
+/// whether it is worth parsing, can depend on it.
+fn raw_string<'r>(record: &'r str, key: &Finder<'static>) -> Option<&'r str> {
+    let at = key.find(record.as_bytes())?;
+    let rest = record[at + key.needle().len()..]
         .trim_start()
         .strip_prefix(':')?
         .trim_start();
     let rest = rest.strip_prefix('"')?;
     rest.find('"').map(|end| &rest[..end])
 }
+
+static EVENT_TIME_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"eventTime\""));
+static EVENT_NAME_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"eventName\""));
 
 #[cfg(test)]
 mod tests {
@@ -151,12 +161,17 @@ mod tests {
     #[test]
     fn raw_event_time_is_found_in_the_text() {
         assert_eq!(
-            raw_event_time(
-                r#"{"userIdentity":{"type":"Root"},"eventTime" : "2026-11-16T00:00:07Z","x":1}"#
+            raw_string(
+                r#"{"userIdentity":{"type":"Root"},"eventTime" : "2026-11-16T00:00:07Z","x":1}"#,
+                &EVENT_TIME_KEY
             ),
             Some("2026-11-16T00:00:07Z")
         );
-        assert_eq!(raw_event_time(r#"{"eventName":"X"}"#), None);
-        assert_eq!(raw_event_time(r#"{"eventTime":null}"#), None);
+        assert_eq!(raw_string(r#"{"eventName":"X"}"#, &EVENT_TIME_KEY), None);
+        assert_eq!(
+            raw_string(r#"{"eventName":"X"}"#, &EVENT_NAME_KEY),
+            Some("X")
+        );
+        assert_eq!(raw_string(r#"{"eventTime":null}"#, &EVENT_TIME_KEY), None);
     }
 }

@@ -32,8 +32,8 @@ impl Report for Failures {
     fn doc(&self) -> &'static str {
         include_str!("failures.md")
     }
-    fn needs(&self) -> Needs {
-        Needs::WebIdentity
+    fn needs(&self) -> &'static [Needs] {
+        &[Needs::WebIdentity]
     }
     fn columns(&self) -> Vec<&'static str> {
         [CONTEXT, WEB_IDENTITY_CONTEXT].concat()

@@ -37,8 +37,8 @@ impl Report for IamUserKeys {
     fn doc(&self) -> &'static str {
         include_str!("iam_user_keys.md")
     }
-    fn needs(&self) -> Needs {
-        Needs::LongLivedKeys
+    fn needs(&self) -> &'static [Needs] {
+        &[Needs::LongLivedKeys]
     }
     fn columns(&self) -> Vec<&'static str> {
         let read = [

@@ -9,6 +9,7 @@
 mod failures;
 mod iam_user_keys;
 mod off_hours;
+mod trust_changes;
 mod unexpected_subjects;
 
 use std::fmt;
@@ -23,10 +24,17 @@ use crate::policy::Policy;
 pub use failures::Failures;
 pub use iam_user_keys::IamUserKeys;
 pub use off_hours::OffHours;
+pub use trust_changes::TrustChanges;
 pub use unexpected_subjects::UnexpectedSubjects;
 
 /// Every report, in the order they are run and printed.
-pub static REPORTS: &[&dyn Report] = &[&Failures, &UnexpectedSubjects, &OffHours, &IamUserKeys];
+pub static REPORTS: &[&dyn Report] = &[
+    &Failures,
+    &UnexpectedSubjects,
+    &OffHours,
+    &IamUserKeys,
+    &TrustChanges,
+];
 
 /// Looks a report up by id.
 pub fn by_id(id: &str) -> Option<&'static dyn Report> {
@@ -77,6 +85,9 @@ pub enum Needs {
     WebIdentity,
     /// Calls made with long-lived access keys.
     LongLivedKeys,
+    /// Changes to roles' trust, OIDC providers and roles' permissions
+    /// ([`crate::ingest::TRUST_CHANGE_EVENTS`]), with their payloads.
+    TrustChanges,
 }
 
 /// What a report needs from the policy file.
@@ -120,7 +131,7 @@ pub trait Report: Sync {
     fn title(&self) -> &'static str;
     /// What it flags, why it matters and how to fix it (Markdown).
     fn doc(&self) -> &'static str;
-    fn needs(&self) -> Needs;
+    fn needs(&self) -> &'static [Needs];
     /// The events frame's columns `run` reads, besides those every frame
     /// fills ([`Columns::of`]); the others are left empty when reading logs
     /// for this report alone. Names that are not the frame's are ignored.
@@ -133,9 +144,11 @@ pub trait Report: Sync {
 
 /// The row filter ingest needs for a set of reports.
 pub fn row_filter(reports: &[&dyn Report]) -> RowFilter {
+    let needs = |n: Needs| reports.iter().any(|r| r.needs().contains(&n));
     RowFilter {
-        web_identity: reports.iter().any(|r| r.needs() == Needs::WebIdentity),
-        long_lived_keys: reports.iter().any(|r| r.needs() == Needs::LongLivedKeys),
+        web_identity: needs(Needs::WebIdentity),
+        long_lived_keys: needs(Needs::LongLivedKeys),
+        trust_changes: needs(Needs::TrustChanges),
         all: false,
     }
 }

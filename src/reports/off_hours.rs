@@ -24,8 +24,8 @@ impl Report for OffHours {
     fn doc(&self) -> &'static str {
         include_str!("off_hours.md")
     }
-    fn needs(&self) -> Needs {
-        Needs::WebIdentity
+    fn needs(&self) -> &'static [Needs] {
+        &[Needs::WebIdentity]
     }
     fn columns(&self) -> Vec<&'static str> {
         [CONTEXT, WEB_IDENTITY_CONTEXT].concat()

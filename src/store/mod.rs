@@ -149,6 +149,11 @@ impl Store {
             if filter.long_lived_keys {
                 keep = keep.or(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA")));
             }
+            if filter.trust_changes {
+                for name in crate::ingest::TRUST_CHANGE_EVENTS {
+                    keep = keep.or(col(col::EVENT_NAME).eq(lit(*name)));
+                }
+            }
         }
         let filled: Vec<Expr> = columns.names().into_iter().map(col).collect();
         let (mut read, mut windowed) = (0, 0);
