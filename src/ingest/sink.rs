@@ -57,6 +57,22 @@ impl<'b, 'o> Sink<'b, 'o> {
     }
 }
 
+impl Sink<'_, '_> {
+    /// Whether this kept event's payloads are wanted: every event's when
+    /// everything is kept (investigation); in report mode only the trust
+    /// changes', which are the only payloads a report reads (redacting the
+    /// others would cost time for nothing).
+    fn payloads(&self, ev: &RawEvent<'_>) -> bool {
+        let filter = self.opts.filter;
+        self.opts.payloads
+            && (filter.all
+                || ev
+                    .event_name
+                    .as_str()
+                    .is_some_and(|n| TRUST_CHANGE_EVENTS.contains(&n)))
+    }
+}
+
 impl EventSink for Sink<'_, '_> {
     fn event(&mut self, ev: &RawEvent<'_>) {
         self.read += 1;
@@ -76,7 +92,7 @@ impl EventSink for Sink<'_, '_> {
         }
         self.kept += 1;
         self.builder
-            .push(&Row::from_event(ev, time, self.source, self.opts.payloads));
+            .push(&Row::from_event(ev, time, self.source, self.payloads(ev)));
     }
 
     fn not_an_event(&mut self) {
