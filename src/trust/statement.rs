@@ -170,7 +170,8 @@ fn conditions(block: Option<&Json>) -> Vec<Condition> {
             };
             out.push(Condition {
                 operator: op.key.clone(),
-                key: key.key.clone(),
+                // Condition keys are case-insensitive in IAM.
+                key: key.key.to_ascii_lowercase(),
                 values,
             });
         }
@@ -205,5 +206,11 @@ mod tests {
         assert_eq!(s[0].on_claim("sub").next().unwrap().values.len(), 2);
         assert_eq!(s[1].provider.host, "token.actions.githubusercontent.com");
         assert!(statements(&Json::parse("{\"a\":1}").unwrap()).is_err());
+        // Condition keys are case-insensitive.
+        let doc = Json::parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"Token.Actions.GitHubUserContent.com:Sub":"repo:a/b:pull_request"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(statements(&doc).unwrap()[0].on_claim("sub").count(), 1);
     }
 }
