@@ -66,7 +66,7 @@ fn every_fixture_gets_exactly_its_verdicts() {
             );
         }
     }
-    assert_eq!(doc["documents"], 43);
+    assert_eq!(doc["documents"], 46);
 }
 
 #[test]
