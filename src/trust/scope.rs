@@ -88,8 +88,14 @@ fn glob(pattern: &str, text: &str) -> bool {
 }
 
 /// What one `sub` value pins. Exact values (an equality operator, or a
-/// pattern with no wildcard) pin everything: they admit one subject.
+/// pattern with no wildcard) of the usual forms pin everything: they admit
+/// one subject. GitHub's custom claim templates are read whatever the
+/// operator: an exact `repository_owner:acme:environment:prod` still
+/// admits every repository of acme.
 pub fn subject_pins(provider: &Provider, pattern: &str, like: bool) -> Pins {
+    if provider.kind == Kind::GitHub {
+        return github_subject(pattern, like);
+    }
     if !like || !wild(pattern) {
         return Pins::all();
     }
@@ -97,7 +103,6 @@ pub fn subject_pins(provider: &Provider, pattern: &str, like: bool) -> Pins {
         return Pins::default();
     }
     match provider.kind {
-        Kind::GitHub => github_subject(pattern),
         Kind::GitLab => path_subject(
             pattern.strip_prefix("project_path:"),
             &["ref_type:branch:ref:zzz", "ref_type:tag:ref:zzz"],
@@ -105,43 +110,79 @@ pub fn subject_pins(provider: &Provider, pattern: &str, like: bool) -> Pins {
         Kind::TerraformCloud => terraform_subject(pattern),
         Kind::Eks => eks_subject(pattern),
         Kind::CircleCi => circleci_subject(pattern),
-        Kind::Bitbucket | Kind::Cognito | Kind::Other => Pins::all(),
+        _ => Pins::all(),
     }
 }
 
 /// `repo:OWNER/NAME:CONTEXT`, with the immutable-id forms
-/// (`repo:acme@123/api@456:…`), and custom claim templates that lead with
-/// `repository_owner:` or `repository_owner_id:`.
-fn github_subject(pattern: &str) -> Pins {
-    if let Some(rest) = pattern.strip_prefix("repo:") {
-        return path_subject(Some(rest), &["pull_request", "ref:refs/heads/zzz"]);
+/// (`repo:acme@123/api@456:…`), and custom claim templates (`key:value`
+/// pairs in the order configured): `repository_owner`,
+/// `repository_owner_id`, `repo`, `repository_id` pin the owner or the
+/// repository; a template with none of them (`job_workflow_ref:…`,
+/// `environment:…` alone) admits repositories of any owner.
+fn github_subject(pattern: &str, like: bool) -> Pins {
+    let w = |s: &str| like && wild(s);
+    if w(&pattern[..pattern.len().min(1)]) {
+        return Pins::default();
     }
-    for lead in ["repository_owner:", "repository_owner_id:"] {
-        if let Some(rest) = pattern.strip_prefix(lead) {
-            let owner = rest.split(':').next().unwrap_or("");
-            if wild(owner) {
+    if let Some(rest) = pattern.strip_prefix("repo:") {
+        if w(pattern) {
+            return path_subject(Some(rest), &["pull_request", "ref:refs/heads/zzz"]);
+        }
+        let repo = rest.split(':').next().unwrap_or("");
+        let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
+        return Pins {
+            owner_name: Some(owner.to_string()),
+            repo_name: Some(name.to_string()),
+            ..Pins::all()
+        };
+    }
+    let value_of = |key: &str| -> Option<(usize, &str)> {
+        let lead = format!("{key}:");
+        let at = if pattern.starts_with(&lead) {
+            0
+        } else {
+            pattern.find(&format!(":{lead}"))? + 1
+        };
+        let start = at + lead.len();
+        let value = pattern[start..].split(':').next().unwrap_or("");
+        Some((start + value.len(), value))
+    };
+    let mut pins = Pins::default();
+    for key in ["repository_owner", "repository_owner_id"] {
+        if let Some((_, owner)) = value_of(key) {
+            if w(owner) {
                 return Pins::default();
             }
-            let mut pins = Pins {
-                owner: true,
-                owner_name: Some(owner.to_string()),
-                ..Pins::default()
-            };
-            // A repository named later in the template pins it.
-            for key in [":repo:", ":repository_id:"] {
-                if let Some(at) = rest.find(key) {
-                    let value = rest[at + key.len()..].split(':').next().unwrap_or("");
-                    if !wild(value) {
-                        pins.repo = true;
-                        pins.context = !rest.ends_with('*');
-                    }
-                }
-            }
-            return pins;
+            pins.owner = true;
+            pins.owner_name = Some(owner.to_string());
         }
     }
-    // Other templates (a workflow, an environment first): not read.
-    Pins::all()
+    let mut repo_end = None;
+    if let Some((end, repo)) = value_of("repo") {
+        let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
+        if w(owner) {
+            return Pins::default();
+        }
+        pins.owner = true;
+        pins.owner_name = Some(owner.to_string());
+        if !w(name) && !name.is_empty() {
+            pins.repo = true;
+            pins.repo_name = Some(name.to_string());
+            repo_end = Some(end);
+        }
+    }
+    if let Some((end, id)) = value_of("repository_id") {
+        if !w(id) {
+            pins.owner = true;
+            pins.repo = true;
+            repo_end = repo_end.max(Some(end));
+        }
+    }
+    if let Some(end) = repo_end {
+        pins.context = !w(&pattern[end..]);
+    }
+    pins
 }
 
 /// `OWNER/NAME[:CONTEXT]` (GitHub's `repo:` value, GitLab's project path,
@@ -381,9 +422,32 @@ mod tests {
             "repo:acme@123/*:ref:refs/heads/main",
             "repo:acme/api*",
             "repository_owner:acme:*",
+            "repository_owner_id:59204113:environment:production",
         ] {
             assert_eq!(gh(p), Scope::AnyRepo, "{p}");
         }
+        // Templates that name no repository and no owner admit any owner's.
+        for p in [
+            "job_workflow_ref:acme/wf/.github/workflows/d.yml@refs/heads/main",
+            "environment:prod",
+        ] {
+            let exact = subject_pins(
+                &Provider::of_host("token.actions.githubusercontent.com"),
+                p,
+                false,
+            );
+            assert_eq!(exact.scope(), Scope::AnyOwner, "{p}");
+        }
+        assert_eq!(
+            gh("repository_owner:acme:repo:acme/api:environment:production"),
+            Scope::Pinned
+        );
+        let exact_owner = subject_pins(
+            &Provider::of_host("token.actions.githubusercontent.com"),
+            "repository_owner:acme:environment:prod",
+            false,
+        );
+        assert_eq!(exact_owner.scope(), Scope::AnyRepo);
         for p in [
             "repo:acme/api:*",
             "repo:acme@1/api@2:*",
