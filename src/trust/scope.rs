@@ -172,12 +172,12 @@ fn github_subject(pattern: &str, like: bool) -> Pins {
             repo_end = Some(end);
         }
     }
-    if let Some((end, id)) = value_of("repository_id") {
-        if !w(id) {
-            pins.owner = true;
-            pins.repo = true;
-            repo_end = repo_end.max(Some(end));
-        }
+    if let Some((end, id)) = value_of("repository_id")
+        && !w(id)
+    {
+        pins.owner = true;
+        pins.repo = true;
+        repo_end = repo_end.max(Some(end));
     }
     if let Some(end) = repo_end {
         pins.context = !w(&pattern[end..]);
