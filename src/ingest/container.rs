@@ -118,16 +118,26 @@ pub struct Outcome {
 
 /// Reads every event in `bytes` into `sink`.
 pub fn read_events(bytes: &[u8], sink: &mut dyn EventSink) -> Outcome {
+    read_checked(bytes, simdutf8::basic::from_utf8(bytes).ok(), sink)
+}
+
+/// [`read_events`] on text already known to be UTF-8 (decoded by
+/// [`super::decode`]): not checked again.
+pub fn read_text(text: &str, sink: &mut dyn EventSink) -> Outcome {
+    read_checked(text.as_bytes(), Some(text), sink)
+}
+
+/// Reads `bytes`, which are `text` when valid UTF-8.
+fn read_checked(bytes: &[u8], text: Option<&str>, sink: &mut dyn EventSink) -> Outcome {
     let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Outcome {
             container: Container::Empty,
             error: None,
         };
     };
-    // Nearly every file is valid UTF-8: checked once here with SIMD, the
-    // parser can then skip checking each string again (a tenth of its time).
+    // Nearly every file is valid UTF-8: checked once with SIMD, the parser
+    // can then skip checking each string again (a tenth of its time).
     // Invalid UTF-8 takes the checking path, which says where the damage is.
-    let text = simdutf8::basic::from_utf8(bytes).ok();
     match (bytes[first], text) {
         (b'[', Some(text)) => read_top_level(
             serde_json::Deserializer::from_str(text),

@@ -17,8 +17,9 @@ use memchr::memmem::Finder;
 /// What [`decode`] did to a file's bytes.
 #[derive(Debug)]
 pub struct Decoded<'a> {
-    /// The text to parse: the input itself where nothing needed doing.
-    pub bytes: Cow<'a, [u8]>,
+    /// The text to parse, valid UTF-8: the input itself where nothing
+    /// needed doing.
+    pub text: Cow<'a, str>,
     /// The encoding transcoded from, when it was not UTF-8.
     pub transcoded_from: Option<&'static str>,
     /// Code units and escapes replaced by U+FFFD.
@@ -31,37 +32,47 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// byte-order mark, or UTF-16 recognised by the NUL bytes of its first
 /// `{` or `[`), then repairs lone surrogate escapes.
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
-    let (text, transcoded_from, mut repaired): (Cow<'_, [u8]>, _, u64) =
-        match Encoding::sniff(bytes) {
-            Some((enc, bom)) => {
-                let (s, bad) = enc.to_utf8(&bytes[bom..]);
-                (Cow::Owned(s.into_bytes()), Some(enc.name()), bad)
-            }
-            None => {
-                let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-                match simdutf8::basic::from_utf8(text) {
-                    Ok(_) => (Cow::Borrowed(text), None, 0),
-                    Err(_) => {
-                        let bad = text
-                            .utf8_chunks()
-                            .filter(|c| !c.invalid().is_empty())
-                            .count() as u64;
-                        let lossy = String::from_utf8_lossy(text).into_owned();
-                        (Cow::Owned(lossy.into_bytes()), None, bad)
-                    }
+    let (text, transcoded_from, mut repaired): (Cow<'_, str>, _, u64) = match Encoding::sniff(bytes)
+    {
+        Some((enc, bom)) => {
+            let (s, bad) = enc.to_utf8(&bytes[bom..]);
+            (Cow::Owned(s), Some(enc.name()), bad)
+        }
+        None => {
+            let raw = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+            match simdutf8::basic::from_utf8(raw) {
+                Ok(text) => (Cow::Borrowed(text), None, 0),
+                Err(_) => {
+                    let bad = raw
+                        .utf8_chunks()
+                        .filter(|c| !c.invalid().is_empty())
+                        .count() as u64;
+                    (
+                        Cow::Owned(String::from_utf8_lossy(raw).into_owned()),
+                        None,
+                        bad,
+                    )
                 }
             }
-        };
-    let (bytes, n) = match text {
-        Cow::Borrowed(b) => repair_surrogate_escapes(b),
-        Cow::Owned(mut v) => {
-            let n = repair_in_place(&mut v);
-            (Cow::Owned(v), n)
         }
     };
-    repaired += n;
+    // Escapes are ASCII and so are their replacements: the text stays UTF-8.
+    let text = match text {
+        Cow::Borrowed(t) => match repair_surrogate_escapes(t.as_bytes()) {
+            (Cow::Borrowed(_), _) => Cow::Borrowed(t),
+            (Cow::Owned(v), n) => {
+                repaired += n;
+                Cow::Owned(String::from_utf8(v).expect("ASCII replaced by ASCII"))
+            }
+        },
+        Cow::Owned(t) => {
+            let mut v = t.into_bytes();
+            repaired += repair_in_place(&mut v);
+            Cow::Owned(String::from_utf8(v).expect("ASCII replaced by ASCII"))
+        }
+    };
     Decoded {
-        bytes,
+        text,
         transcoded_from,
         repaired,
     }
@@ -282,8 +293,8 @@ mod tests {
         let mut bom8 = UTF8_BOM.to_vec();
         bom8.extend_from_slice(json.as_bytes());
         let d = decode(&bom8);
-        assert_eq!(&*d.bytes, json.as_bytes());
-        assert!(matches!(d.bytes, Cow::Borrowed(_)));
+        assert_eq!(&*d.text, json);
+        assert!(matches!(d.text, Cow::Borrowed(_)));
         assert_eq!((d.transcoded_from, d.repaired), (None, 0));
 
         let utf16 = |le: bool, bom: bool| -> Vec<u8> {
@@ -304,7 +315,7 @@ mod tests {
         ] {
             let bytes = utf16(le, bom);
             let d = decode(&bytes);
-            assert_eq!(&*d.bytes, json.as_bytes(), "{name}");
+            assert_eq!(&*d.text, json, "{name}");
             assert_eq!(d.transcoded_from, Some(name));
         }
         for le in [true, false] {
@@ -318,7 +329,7 @@ mod tests {
                 out.extend_from_slice(&if le { c.to_le_bytes() } else { c.to_be_bytes() });
             }
             let d = decode(&out);
-            assert_eq!(&*d.bytes, json.as_bytes());
+            assert_eq!(&*d.text, json);
             assert_eq!(d.repaired, 0);
         }
         // A lone surrogate code unit in UTF-16 is repaired and counted.
@@ -326,17 +337,13 @@ mod tests {
         bad.splice(4..4, [0x00, 0xDC]);
         let d = decode(&bad);
         assert_eq!(d.repaired, 1);
-        assert!(
-            String::from_utf8(d.bytes.into_owned())
-                .unwrap()
-                .contains('\u{fffd}')
-        );
+        assert!(d.text.contains('\u{fffd}'));
         assert_eq!(&*head_text(&utf16(true, true)[..8]), b"{\"R");
         // Invalid UTF-8 is replaced and counted, one U+FFFD per bad sequence.
         let d = decode(b"{\"a\":\"x\xff\xfey\",\"b\":\"\xc3\"}");
         assert_eq!(d.repaired, 3);
         assert_eq!(
-            std::str::from_utf8(&d.bytes).unwrap(),
+            &*d.text,
             "{\"a\":\"x\u{fffd}\u{fffd}y\",\"b\":\"\u{fffd}\"}"
         );
     }

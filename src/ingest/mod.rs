@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::frame::{self, Columns, FrameBuilder};
 use crate::time::Window;
-use container::{Container, read_events};
+use container::{Container, read_text};
 use record::RawEvent;
 use sink::Sink;
 use summary::{FailReason, FileFailure, InputSummary, SkipFile, SkipRecord};
@@ -348,7 +348,7 @@ fn read_content(
     let decoded = decode::decode(content);
     part.summary.strings_repaired += decoded.repaired;
     part.summary.files_transcoded += u64::from(decoded.transcoded_from.is_some());
-    let content = &*decoded.bytes;
+    let content = &*decoded.text;
     if damage.is_none()
         && content.len() >= *split::SPLIT_MIN_BYTES
         && split::read_split(name, content, opts, part)
@@ -357,7 +357,7 @@ fn read_content(
     }
     let summary = &mut part.summary;
     let mut sink = Sink::new(&mut part.builder, opts, name);
-    let outcome = read_events(content, &mut sink);
+    let outcome = read_text(content, &mut sink);
     summary.files_read += 1;
     summary.bytes_read += content.len() as u64;
     let events = sink.read;

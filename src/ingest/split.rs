@@ -32,10 +32,7 @@ pub static SPLIT_MIN_BYTES: LazyLock<usize> = LazyLock::new(|| {
 /// nothing, when the content cannot be split or a run turns out not to be
 /// whole records: the sequential reader then reads the file and locates any
 /// damage.
-pub fn read_split(name: &str, content: &[u8], opts: &IngestOptions, part: &mut Part) -> bool {
-    let Ok(text) = simdutf8::basic::from_utf8(content) else {
-        return false;
-    };
+pub fn read_split(name: &str, text: &str, opts: &IngestOptions, part: &mut Part) -> bool {
     let pieces = rayon::current_num_threads() * 2;
     let Some(runs) = split_records(text, pieces) else {
         return false;
@@ -55,7 +52,7 @@ pub fn read_split(name: &str, content: &[u8], opts: &IngestOptions, part: &mut P
         return false;
     };
     part.summary.files_read += 1;
-    part.summary.bytes_read += content.len() as u64;
+    part.summary.bytes_read += text.len() as u64;
     for (df, summary) in read {
         part.frames.push(df);
         part.summary.merge(summary);
@@ -163,7 +160,8 @@ fn json_ws_end(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{assemble, read_events};
+    use super::super::assemble;
+    use super::super::container::read_events;
     use super::*;
     use crate::frame::Columns;
     use crate::time::Window;
@@ -274,7 +272,7 @@ mod tests {
             .collect();
         let text = format!(r#"{{"Records":[{}, 7]}}"#, records.join(","));
         let mut split = Part::new(Columns::ALL);
-        assert!(read_split("big.json", text.as_bytes(), &opts(), &mut split));
+        assert!(read_split("big.json", &text, &opts(), &mut split));
         assert!(split.frames.len() > 1, "read in several runs");
         let a = assemble(vec![split], Columns::ALL).unwrap();
         let b = assemble(vec![sequential(&text)], Columns::ALL).unwrap();
@@ -292,10 +290,7 @@ mod tests {
             format!(r#"{{"Records":[{record},{record} {record}]}}"#),
         ] {
             let mut part = Part::new(Columns::ALL);
-            assert!(
-                !read_split("bad.json", text.as_bytes(), &opts(), &mut part),
-                "{text}"
-            );
+            assert!(!read_split("bad.json", &text, &opts(), &mut part), "{text}");
             assert_eq!(part.summary.events_read, 0, "nothing counted: {text}");
             assert!(part.frames.is_empty() && part.builder.is_empty());
         }
