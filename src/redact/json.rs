@@ -5,10 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::{
-    is_credentials_key, is_pair_name_key, is_pair_value_key, is_secret_key, is_secret_value,
-    may_hold_secret_values,
-};
+use super::{KeyKind, is_secret_key, is_secret_value, may_hold_secret_values};
 
 /// The text is not one well-formed JSON value; the byte offset where that
 /// became clear.
@@ -242,16 +239,12 @@ impl Redactor<'_> {
         let (start, end) = self.string()?;
         let token = &self.text[start..end];
         let key = decode_token(token).map_err(|_| Malformed(start))?;
-        let member = if is_secret_key(&key) {
-            Member::Secret
-        } else if is_credentials_key(&key) {
-            Member::Credentials
-        } else if is_pair_name_key(&key) {
-            Member::PairName
-        } else if is_pair_value_key(&key) {
-            Member::PairValue
-        } else {
-            Member::Plain
+        let member = match KeyKind::of(&key) {
+            KeyKind::Secret => Member::Secret,
+            KeyKind::Credentials => Member::Credentials,
+            KeyKind::PairName => Member::PairName,
+            KeyKind::PairValue => Member::PairValue,
+            KeyKind::Plain => Member::Plain,
         };
         if let Some(top) = self.stack.last_mut() {
             top.member = member;

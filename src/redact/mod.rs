@@ -101,32 +101,46 @@ impl Normal {
 
 /// Whether values under `key` are secrets.
 pub fn is_secret_key(key: &str) -> bool {
-    let n = Normal::of(key);
-    let k = n.as_str();
-    SECRET_KEY_PARTS.iter().any(|p| k.contains(p))
-        || SECRET_KEY_ENDINGS.iter().any(|e| k.ends_with(e))
-        || SECRET_KEYS.contains(&k)
+    KeyKind::of(key) == KeyKind::Secret
 }
 
-/// `credentials`: secret when a string, read through when an object.
-fn is_credentials_key(key: &str) -> bool {
-    matches!(Normal::of(key).as_str(), "credentials" | "credential")
+/// What a key says about its value, by the rule above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Plain,
+    Secret,
+    /// `credentials`: secret when a string, read through when an object.
+    Credentials,
+    /// The member of a name/value pair that names it.
+    PairName,
+    /// The member of a name/value pair that holds its value.
+    PairValue,
 }
 
-/// The member of a name/value pair that names it.
-fn is_pair_name_key(key: &str) -> bool {
-    matches!(
-        Normal::of(key).as_str(),
-        "name" | "key" | "parametername" | "attributename" | "variablename"
-    )
-}
-
-/// The member of a name/value pair that holds its value.
-fn is_pair_value_key(key: &str) -> bool {
-    matches!(
-        Normal::of(key).as_str(),
-        "value" | "parametervalue" | "attributevalue"
-    )
+impl KeyKind {
+    fn of(key: &str) -> KeyKind {
+        let n = Normal::of(key);
+        let k = n.as_str();
+        // Every secret fragment holds one of these: most keys stop here.
+        let maybe = ["pass", "secret", "key", "token", "auth", "cookie"]
+            .iter()
+            .any(|f| k.contains(f));
+        if maybe
+            && (SECRET_KEY_PARTS.iter().any(|p| k.contains(p))
+                || SECRET_KEY_ENDINGS.iter().any(|e| k.ends_with(e))
+                || SECRET_KEYS.contains(&k))
+        {
+            return KeyKind::Secret;
+        }
+        match k {
+            "credentials" | "credential" => KeyKind::Credentials,
+            "name" | "key" | "parametername" | "attributename" | "variablename" => {
+                KeyKind::PairName
+            }
+            "value" | "parametervalue" | "attributevalue" => KeyKind::PairValue,
+            _ => KeyKind::Plain,
+        }
+    }
 }
 
 /// Secret material recognisable in any text: PEM private keys (to their
@@ -151,7 +165,24 @@ pub fn is_secret_value(s: &str) -> bool {
 /// Whether the text holds anything the value rule looks for (a quick test
 /// before looking at each string of a payload).
 fn may_hold_secret_values(text: &str) -> bool {
-    SECRET_TEXT.is_match(text) || base64_runs(text).any(looks_like_secret_key)
+    has_base64_run_of_40(text) || SECRET_TEXT.is_match(text)
+}
+
+/// Whether some maximal run of base64 characters is exactly 40 long (the
+/// length of an AWS secret access key): one pass, no allocation.
+fn has_base64_run_of_40(text: &str) -> bool {
+    let mut run = 0usize;
+    for &b in text.as_bytes() {
+        if is_base64(b) {
+            run += 1;
+        } else {
+            if run == 40 {
+                return true;
+            }
+            run = 0;
+        }
+    }
+    run == 40
 }
 
 /// 40 base64 characters mixing upper case, lower case and digits: the
@@ -179,7 +210,7 @@ fn base64_runs(text: &str) -> impl Iterator<Item = &str> {
 /// kept: what `errorMessage` and user agents get.
 pub fn scrub_text(text: &str) -> Cow<'_, str> {
     let mut out = SECRET_TEXT.replace_all(text, REDACTED);
-    if base64_runs(&out).any(looks_like_secret_key) {
+    if has_base64_run_of_40(&out) && base64_runs(&out).any(looks_like_secret_key) {
         let keys: Vec<String> = base64_runs(&out)
             .filter(|r| looks_like_secret_key(r))
             .map(str::to_owned)
