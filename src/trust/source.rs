@@ -161,7 +161,9 @@ pub fn embedded_policy(v: &Json) -> Result<Json, String> {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` decoded, `+` as a space (URL query encoding, as IAM returns
+/// documents).
+pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

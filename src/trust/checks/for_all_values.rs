@@ -1,8 +1,9 @@
 //! `for-all-values`: `ForAllValues:` on a single-valued claim.
 
+use super::super::statement::Condition;
 use super::super::statement::Statement;
 use super::super::{Check, Document, Finding, Severity};
-use super::condition_json;
+use super::operator_findings;
 
 #[doc = include_str!("for_all_values.md")]
 pub struct ForAllValues;
@@ -21,23 +22,18 @@ impl Check for ForAllValues {
         include_str!("for_all_values.md")
     }
     fn statement(&self, doc: &Document, st: &Statement) -> Vec<Finding> {
-        st.conditions
-            .iter()
-            .filter(|c| c.for_all_values())
-            .filter(|c| matches!(st.provider.claim_of(&c.key), Some("sub" | "aud")))
-            .map(|c| {
-                let value = c.values.first().map_or("", String::as_str);
-                self.finding(
-                    doc,
-                    st,
-                    c.describe(),
-                    format!(
-                        "`{}` is true when the key is missing from the request: a token without the claim passes",
-                        c.operator
-                    ),
-                    condition_json(c.base(), &c.key, value),
+        operator_findings(
+            self,
+            doc,
+            st,
+            Condition::for_all_values,
+            |c| {
+                format!(
+                    "`{}` is true when the key is missing from the request: a token without the claim passes",
+                    c.operator
                 )
-            })
-            .collect()
+            },
+            Condition::base,
+        )
     }
 }

@@ -1,8 +1,9 @@
 //! `if-exists`: `…IfExists` on `sub` or `aud`.
 
+use super::super::statement::Condition;
 use super::super::statement::Statement;
 use super::super::{Check, Document, Finding, Severity};
-use super::condition_json;
+use super::operator_findings;
 
 #[doc = include_str!("if_exists.md")]
 pub struct IfExists;
@@ -21,24 +22,18 @@ impl Check for IfExists {
         include_str!("if_exists.md")
     }
     fn statement(&self, doc: &Document, st: &Statement) -> Vec<Finding> {
-        st.conditions
-            .iter()
-            .filter(|c| c.if_exists())
-            .filter(|c| matches!(st.provider.claim_of(&c.key), Some("sub" | "aud")))
-            .map(|c| {
-                let op = c.operator.strip_suffix("IfExists").unwrap_or(&c.operator);
-                let value = c.values.first().map_or("", String::as_str);
-                self.finding(
-                    doc,
-                    st,
-                    c.describe(),
-                    format!(
-                        "`{}` passes when the token has no such claim: a token without it is not checked at all",
-                        c.operator
-                    ),
-                    condition_json(op, &c.key, value),
+        operator_findings(
+            self,
+            doc,
+            st,
+            Condition::if_exists,
+            |c| {
+                format!(
+                    "`{}` passes when the token has no such claim: a token without it is not checked at all",
+                    c.operator
                 )
-            })
-            .collect()
+            },
+            |c| c.operator.strip_suffix("IfExists").unwrap_or(&c.operator),
+        )
     }
 }

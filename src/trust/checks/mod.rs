@@ -76,6 +76,29 @@ fn tight_subject(st: &Statement, pins: &Pins) -> String {
     condition_json("StringEquals", &st.provider.key("sub"), &subject)
 }
 
+/// The findings of a check about the operator of `sub` and `aud`
+/// conditions: one for each such condition `flagged` picks, with `problem`
+/// saying why and the condition rewritten with `fixed` (its operator).
+fn operator_findings(
+    check: &dyn Check,
+    doc: &Document,
+    st: &Statement,
+    flagged: impl Fn(&Condition) -> bool,
+    problem: impl Fn(&Condition) -> String,
+    fixed: impl Fn(&Condition) -> &str,
+) -> Vec<Finding> {
+    st.conditions
+        .iter()
+        .filter(|c| flagged(c))
+        .filter(|c| matches!(st.provider.claim_of(&c.key), Some("sub" | "aud")))
+        .map(|c| {
+            let value = c.values.first().map_or("", String::as_str);
+            let fix = condition_json(fixed(c), &c.key, value);
+            check.finding(doc, st, c.describe(), problem(c), fix)
+        })
+        .collect()
+}
+
 /// `{"OPERATOR": {"KEY": "VALUE"}}`.
 fn condition_json(operator: &str, key: &str, value: &str) -> String {
     serde_json::json!({ operator: { key: value } }).to_string()
