@@ -50,7 +50,11 @@ fn narrow_frames_give_the_same_findings() {
     let mut selections: Vec<Vec<&'static dyn Report>> = vec![REPORTS.to_vec()];
     selections.extend(REPORTS.iter().map(|r| vec![*r]));
     let mut findings = 0;
-    for input in inputs() {
+    let inputs = inputs();
+    // The sample alone has about 70 findings (each report counted twice:
+    // alone and with the others); the real corpus adds hundreds.
+    let least = if inputs.len() > 1 { 100 } else { 50 };
+    for input in inputs {
         for selected in &selections {
             let names: Vec<&str> = selected.iter().map(|r| r.id()).collect();
             let wide = read(&input, selected, Columns::ALL);
@@ -70,7 +74,7 @@ fn narrow_frames_give_the_same_findings() {
         }
     }
     assert!(
-        findings > 100,
+        findings > least,
         "the inputs have findings to compare: {findings}"
     );
 }
