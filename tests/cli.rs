@@ -485,3 +485,63 @@ fn reading_within_files_in_parallel_gives_the_same_output() {
         }
     }
 }
+
+/// `--fail-on` sets the severity that fails a run; lower findings are still
+/// printed. `--output` placeholders name one file per run; in GitHub
+/// Actions the Markdown report is appended to the job summary.
+#[test]
+fn unattended_runs_fail_on_output_names_and_job_summary() {
+    let base = [
+        "report",
+        "--logs",
+        "sample-logs",
+        "--policy",
+        "sample-logs/policy.toml",
+    ];
+    let low_only =
+        ctaudit(&[&base[..], &["--report", "off-hours", "--fail-on", "medium"]].concat());
+    assert_eq!(low_only.code, 0, "{}", low_only.stderr);
+    assert!(
+        low_only.stdout.contains("5 findings"),
+        "{}",
+        low_only.stdout
+    );
+    let low = ctaudit(&[&base[..], &["--report", "off-hours"]].concat());
+    assert_eq!(low.code, 1, "the default fails on any finding");
+    let critical = ctaudit(&[&base[..], &["--fail-on", "critical"]].concat());
+    assert_eq!(
+        critical.code, 1,
+        "the root key and the admin grant are critical"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = dir.path().join("weekly-{since}_{until}_{date}.md");
+    let summary = dir.path().join("step-summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let run = common::ctaudit_env(
+        &[
+            &base[..],
+            &[
+                "--since",
+                "2026-11-16",
+                "--until",
+                "2026-11-22",
+                "--now",
+                "2026-11-23T00:00:00Z",
+                "--output",
+                path_str(&pattern),
+                "-q",
+            ],
+        ]
+        .concat(),
+        &[("GITHUB_STEP_SUMMARY", path_str(&summary).to_string())],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let written = dir
+        .path()
+        .join("weekly-2026-11-16_2026-11-22_2026-11-23.md");
+    assert!(written.exists());
+    let job = std::fs::read_to_string(&summary).unwrap();
+    assert!(job.starts_with("earlier step\n# ctaudit report"), "{job}");
+    assert!(job.contains("## trust-changes"));
+}

@@ -15,8 +15,9 @@ use crate::ingest::{self, IngestOptions};
 use crate::output::escape::terminal;
 use crate::output::{self, Format, RunOutput};
 use crate::policy::Policy;
-use crate::reports::{self, REPORTS, Report};
+use crate::reports::{self, REPORTS, Report, Severity};
 use crate::store::Store;
+use crate::time::{Millis, Window, format_millis};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,13 +58,32 @@ pub struct Args {
     #[arg(long)]
     pub csv_raw: bool,
 
-    /// Write the report to this file instead of standard output.
+    /// Write the report to this file instead of standard output. `{date}`
+    /// (today, UTC), `{since}` and `{until}` (the window's bounds as dates)
+    /// are replaced, so a scheduled job can keep one report per run.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Exit 1 only when a finding at or above this severity exists; lower
+    /// findings are still printed, and the run exits 0.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
+    pub fail_on: Severity,
 
     /// Print nothing on standard error but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `path` with `{date}`, `{since}` and `{until}` replaced (UTC dates; an
+/// open bound is `start` or the date of `now`).
+fn output_path(path: &std::path::Path, window: &Window, now: Millis) -> PathBuf {
+    let day = |t: Millis| format_millis(t)[..10].to_string();
+    let text = path
+        .to_string_lossy()
+        .replace("{date}", &day(now))
+        .replace("{since}", &window.since.map_or("start".to_string(), day))
+        .replace("{until}", &day(window.until.map_or(now, |u| u - 1)));
+    PathBuf::from(text)
 }
 
 fn report_names() -> PossibleValuesParser {
@@ -129,7 +149,9 @@ pub fn run(
         input: &ingested.summary,
         runs: &runs,
     };
-    match &args.output {
+    let now = args.window.now()?;
+    let output = args.output.as_ref().map(|p| output_path(p, &window, now));
+    match &output {
         Some(path) => {
             let file =
                 File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -140,7 +162,26 @@ pub fn run(
         }
         None => output::write_run(stdout, args.format, &run)?,
     }
-    if !args.quiet && (args.format == Format::Csv || args.output.is_some()) {
+    // In GitHub Actions, the Markdown report goes on the job's summary page.
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        let append = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&summary);
+        let written = append.and_then(|f| {
+            let mut w = BufWriter::new(f);
+            output::write_run(&mut w, Format::Markdown, &run)?;
+            w.flush()
+        });
+        if let Err(e) = written {
+            writeln!(
+                stderr,
+                "ctaudit: cannot append to the job summary {}: {e}",
+                terminal(&summary.to_string_lossy())
+            )?;
+        }
+    }
+    if !args.quiet && (args.format == Format::Csv || output.is_some()) {
         for line in ingested.summary.describe() {
             writeln!(stderr, "ctaudit: {}", terminal(&line))?;
         }
@@ -148,7 +189,10 @@ pub fn run(
 
     Ok(if ingested.summary.has_failures() {
         ExitStatus::Error
-    } else if runs.iter().any(|r| r.findings() > 0) {
+    } else if runs
+        .iter()
+        .any(|r| r.worst().is_some_and(|w| w <= args.fail_on))
+    {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean

@@ -41,8 +41,9 @@ pub fn by_id(id: &str) -> Option<&'static dyn Report> {
     REPORTS.iter().copied().find(|r| r.id() == id)
 }
 
-/// How urgent a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// How urgent a finding is (most urgent first, so `a < b` means `a` is the
+/// more urgent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
@@ -184,6 +185,22 @@ pub struct ReportRun {
 impl ReportRun {
     pub fn findings(&self) -> usize {
         self.result.as_ref().map_or(0, Findings::count)
+    }
+
+    /// The most urgent severity among its findings.
+    pub fn worst(&self) -> Option<Severity> {
+        let events = &self.result.as_ref().ok()?.events;
+        let severities = events.column("severity").ok()?.str().ok()?;
+        severities
+            .iter()
+            .flatten()
+            .map(|s| match Severity::rank(s) {
+                0 => Severity::Critical,
+                1 => Severity::High,
+                2 => Severity::Medium,
+                _ => Severity::Low,
+            })
+            .min()
     }
 }
 
