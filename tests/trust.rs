@@ -193,20 +193,8 @@ fn api_reads_roles_and_providers_from_iam() {
         .filter(|(_, roles)| roles.contains_key(""))
         .map(|(f, _)| f.clone())
         .collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let creds =
-            aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
-        let conf = aws_sdk_iam::config::Builder::new()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .endpoint_url(moto.url())
-            .region(aws_sdk_iam::config::Region::new("us-east-1"))
-            .credentials_provider(creds)
-            .build();
-        let iam = aws_sdk_iam::Client::from_conf(conf);
+    common::moto::block_on(async {
+        let iam = moto.iam();
         iam.create_open_id_connect_provider()
             .url("https://token.actions.githubusercontent.com")
             .client_id_list("sts.amazonaws.com")

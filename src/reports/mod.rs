@@ -62,6 +62,18 @@ impl Severity {
         }
     }
 
+    /// The severity a finding's `severity` cell names.
+    pub fn from_name(name: &str) -> Option<Severity> {
+        [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
     /// Sort rank: critical first.
     pub fn rank(name: &str) -> u8 {
         match name {
@@ -194,12 +206,7 @@ impl ReportRun {
         severities
             .iter()
             .flatten()
-            .map(|s| match Severity::rank(s) {
-                0 => Severity::Critical,
-                1 => Severity::High,
-                2 => Severity::Medium,
-                _ => Severity::Low,
-            })
+            .filter_map(Severity::from_name)
             .min()
     }
 }

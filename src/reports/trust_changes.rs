@@ -14,7 +14,7 @@ use crate::frame::col;
 use crate::ingest::TRUST_CHANGE_EVENTS;
 use crate::policy::Policy;
 use crate::trust::json::Json;
-use crate::trust::scope::{Scope, subjects};
+use crate::trust::scope::{Scope, admitted};
 use crate::trust::source::embedded_policy;
 use crate::trust::{Document, lint};
 
@@ -86,13 +86,9 @@ impl Report for TrustChanges {
             let row = match name {
                 "CreateRole" | "UpdateAssumeRolePolicy" => {
                     let role = text("roleName");
-                    let field = if name == "CreateRole" {
-                        "assumeRolePolicyDocument"
-                    } else {
-                        "policyDocument"
-                    };
                     let target = role_arn(accounts.get(i), &role);
-                    trust_document(&target, p.get(field), last_doc.get(&role)).map(|(row, doc)| {
+                    let json = new_trust(name, &p);
+                    trust_document(&target, json, last_doc.get(&role)).map(|(row, doc)| {
                         last_doc.insert(role.clone(), doc);
                         row
                     })
@@ -232,17 +228,14 @@ impl Context {
                         c.oidc_roles.insert(role.to_string());
                     }
                 }
-                Some("CreateRole" | "UpdateAssumeRolePolicy") => {
+                Some(name @ ("CreateRole" | "UpdateAssumeRolePolicy")) => {
                     let Some(p) = params
                         .get(i)
                         .and_then(|t| serde_json::from_str::<Value>(t).ok())
                     else {
                         continue;
                     };
-                    let doc = p
-                        .get("assumeRolePolicyDocument")
-                        .or_else(|| p.get("policyDocument"))
-                        .and_then(|d| embedded_policy(&to_json(d)).ok())
+                    let doc = new_trust(name, &p)
                         .and_then(|j| Document::new(String::new(), None, j).ok());
                     if let (Some(doc), Some(role)) =
                         (doc, p.get("roleName").and_then(Value::as_str))
@@ -278,14 +271,25 @@ fn to_json(v: &Value) -> Json {
     }
 }
 
+/// The trust document a `CreateRole` (`assumeRolePolicyDocument`) or
+/// `UpdateAssumeRolePolicy` (`policyDocument`) call sets.
+fn new_trust(event: &str, p: &Value) -> Option<Json> {
+    let field = if event == "CreateRole" {
+        "assumeRolePolicyDocument"
+    } else {
+        "policyDocument"
+    };
+    embedded_policy(&to_json(p.get(field)?)).ok()
+}
+
 /// A new trust document of a role, judged against the previous one: a row
 /// when it (or the previous one) trusts a web-identity provider.
 fn trust_document(
     target: &str,
-    field: Option<&Value>,
+    json: Option<Json>,
     previous: Option<&Document>,
 ) -> Option<(Row, Document)> {
-    let json = embedded_policy(&to_json(field?)).ok()?;
+    let json = json?;
     let doc = Document::new(target.to_string(), Some(target.to_string()), json).ok()?;
     let was = previous.filter(|p| !p.statements.is_empty());
     if doc.statements.is_empty() && was.is_none() {
@@ -304,7 +308,7 @@ fn trust_document(
         (_, Some(s)) => s,
         _ => Severity::Low,
     };
-    let admitted = admitted(&doc);
+    let admitted = admits(&doc);
     let detail = if admitted.is_empty() {
         "no web-identity statement".to_string()
     } else {
@@ -324,16 +328,12 @@ fn trust_document(
 }
 
 /// The subject patterns a document admits (`*` where a statement pins none).
-fn admitted(doc: &Document) -> Vec<String> {
-    let mut out = Vec::new();
-    for st in &doc.statements {
-        let subs = subjects(st);
-        if subs.is_empty() {
-            out.push("*".to_string());
-        }
-        out.extend(subs.into_iter().map(|s| s.condition));
-    }
-    out
+fn admits(doc: &Document) -> Vec<String> {
+    doc.statements
+        .iter()
+        .flat_map(admitted)
+        .map(|s| s.condition)
+        .collect()
 }
 
 /// `widened` when the new document admits a subject pattern the old one
@@ -341,18 +341,11 @@ fn admitted(doc: &Document) -> Vec<String> {
 /// adds none; `unchanged` otherwise.
 fn compare(old: &Document, new: &Document) -> &'static str {
     let patterns = |d: &Document| -> Vec<(String, Scope)> {
-        let mut out = Vec::new();
-        for st in &d.statements {
-            let subs = subjects(st);
-            if subs.is_empty() {
-                out.push(("*".to_string(), Scope::AnyOwner));
-            }
-            for s in subs {
-                let value = s.condition.rsplit(" = ").next().unwrap_or("").to_string();
-                out.push((value, s.scope));
-            }
-        }
-        out
+        d.statements
+            .iter()
+            .flat_map(admitted)
+            .map(|s| (s.value, s.scope))
+            .collect()
     };
     let (old, new) = (patterns(old), patterns(new));
     let covered = |p: &str, by: &[(String, Scope)]| {

@@ -349,6 +349,8 @@ pub fn names_a_repository(st: &Statement) -> bool {
 /// with the statement's other claims ANDed in, and what it pins.
 pub struct Subject {
     pub condition: String,
+    /// The pattern itself (the condition text where claim keys stand for it).
+    pub value: String,
     pub scope: Scope,
     pub pins: Pins,
 }
@@ -359,7 +361,7 @@ pub struct Subject {
 /// at all (`any-subject`), and nothing is returned.
 pub fn subjects(st: &Statement) -> Vec<Subject> {
     let claims = claim_pins(st);
-    let subs: Vec<&Condition> = st.on_claim("sub").filter(|c| c.is_positive()).collect();
+    let subs = st.positive_on("sub");
     if subs.is_empty() {
         if claims.scope() == Scope::AnyOwner {
             return Vec::new();
@@ -372,6 +374,7 @@ pub fn subjects(st: &Statement) -> Vec<Subject> {
             .collect::<Vec<_>>()
             .join("; ");
         return vec![Subject {
+            value: condition.clone(),
             condition,
             scope: claims.scope(),
             pins: claims,
@@ -383,12 +386,28 @@ pub fn subjects(st: &Statement) -> Vec<Subject> {
             let pins = subject_pins(&st.provider, v, c.is_like()).and(&claims);
             out.push(Subject {
                 condition: format!("{} {} = {v}", c.operator, c.key),
+                value: v.clone(),
                 scope: pins.scope(),
                 pins,
             });
         }
     }
     out
+}
+
+/// What a statement admits, for comparing documents and traffic: its
+/// [`subjects`], and where it pins none, one subject `*` of any owner.
+pub fn admitted(st: &Statement) -> Vec<Subject> {
+    let subs = subjects(st);
+    if !subs.is_empty() {
+        return subs;
+    }
+    vec![Subject {
+        condition: "*".to_string(),
+        value: "*".to_string(),
+        scope: Scope::AnyOwner,
+        pins: Pins::default(),
+    }]
 }
 
 #[cfg(test)]

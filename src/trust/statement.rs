@@ -38,6 +38,12 @@ impl Statement {
             .iter()
             .filter(move |c| self.provider.claim_of(&c.key) == Some(claim))
     }
+
+    /// The conditions that say what one claim must be
+    /// ([`Condition::is_positive`]).
+    pub fn positive_on<'s>(&'s self, claim: &'s str) -> Vec<&'s Condition> {
+        self.on_claim(claim).filter(|c| c.is_positive()).collect()
+    }
 }
 
 /// One condition key with its operator and values.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::Document;
 use super::provider::Kind;
-use super::scope::{Scope, subjects};
+use super::scope::{Scope, admitted, subjects};
 use super::statement::{Condition, Statement};
 use crate::policy::Pattern;
 use crate::policy::suggest::Observed;
@@ -73,7 +73,7 @@ pub fn compare(
         if doc.statements.is_empty() {
             continue;
         }
-        let admitted = admits(doc).join("; ");
+        let admits_text = admits(doc).join("; ");
         let subjects = seen.roles.get(role);
         let seen_text = subjects
             .map(|s| {
@@ -86,7 +86,7 @@ pub fn compare(
         let broad = doc
             .statements
             .iter()
-            .any(|st| subjects_of(st).iter().any(|s| *s != Scope::Pinned));
+            .any(|st| admitted(st).iter().any(|s| s.scope != Scope::Pinned));
         let (verdict, suggestion) = match subjects {
             None => (
                 "unused",
@@ -107,7 +107,7 @@ pub fn compare(
         out.push(RoleTraffic {
             role: role.to_string(),
             verdict,
-            admits: admitted.clone(),
+            admits: admits_text.clone(),
             seen: seen_text,
             suggestion,
         });
@@ -120,7 +120,7 @@ pub fn compare(
                 out.push(RoleTraffic {
                     role: role.to_string(),
                     verdict: "seen-not-admitted",
-                    admits: admitted.clone(),
+                    admits: admits_text.clone(),
                     seen: subject.clone(),
                     suggestion: "this subject assumed the role although the trust policy given does not admit it: the policy in force differed in the window (see the trust-changes report), or this is not the document in force".to_string(),
                 });
@@ -135,7 +135,7 @@ pub fn compare(
                 out.push(RoleTraffic {
                     role: role.to_string(),
                     verdict: "admitted-but-denied",
-                    admits: admitted.clone(),
+                    admits: admits_text.clone(),
                     seen: subject.clone(),
                     suggestion: "the trust policy admits this subject, so STS refused it for another reason: the token's audience, the provider (registered? its client IDs?), a session policy, or an explicit deny".to_string(),
                 });
@@ -143,15 +143,6 @@ pub fn compare(
         }
     }
     out
-}
-
-fn subjects_of(st: &Statement) -> Vec<Scope> {
-    let subs = subjects(st);
-    if subs.is_empty() {
-        vec![Scope::AnyOwner]
-    } else {
-        subs.into_iter().map(|s| s.scope).collect()
-    }
 }
 
 /// Whether the statement's conditions admit a GitHub token with this

@@ -159,20 +159,25 @@ impl Moto {
         self.put(bucket, &files);
     }
 
+    /// An IAM client of this server, for setting up a test.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::new()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
     /// Creates `bucket` (if needed) and puts these objects.
     pub fn put(&self, bucket: &str, objects: &[(String, Vec<u8>)]) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let creds =
-                aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
+        block_on(async {
             let conf = aws_sdk_s3::config::Builder::new()
                 .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
                 .endpoint_url(self.url())
                 .region(aws_sdk_s3::config::Region::new("us-east-1"))
-                .credentials_provider(creds)
+                .credentials_provider(credentials())
                 .force_path_style(true)
                 .build();
             let s3 = aws_sdk_s3::Client::from_conf(conf);
@@ -188,6 +193,20 @@ impl Moto {
             }
         });
     }
+}
+
+/// Test credentials (moto accepts any).
+fn credentials() -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test")
+}
+
+/// Runs one future to its end on a runtime of its own.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 /// Percent-decoding, as ctaudit does it for IAM's documents.

@@ -4,7 +4,7 @@ use super::super::provider::Kind;
 use super::super::scope::{Scope, claim_pins};
 use super::super::statement::Statement;
 use super::super::{Check, Document, Finding, Severity};
-use super::{condition_json, subject_conditions};
+use super::condition_json;
 
 #[doc = include_str!("any_subject.md")]
 pub struct AnySubject;
@@ -26,10 +26,11 @@ impl Check for AnySubject {
         let p = &st.provider;
         let open = if p.kind == Kind::Cognito {
             // The identity pool (`aud`) is what a Cognito trust pins.
-            !st.on_claim("aud")
-                .any(|c| c.is_positive() && !c.values.is_empty() && !c.any_wild())
+            !st.positive_on("aud")
+                .iter()
+                .any(|c| !c.values.is_empty() && !c.any_wild())
         } else {
-            subject_conditions(st).is_empty() && claim_pins(st).scope() == Scope::AnyOwner
+            st.positive_on("sub").is_empty() && claim_pins(st).scope() == Scope::AnyOwner
         };
         if !open {
             return Vec::new();

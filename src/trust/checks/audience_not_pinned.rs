@@ -22,7 +22,7 @@ impl Check for AudienceNotPinned {
     }
     fn statement(&self, doc: &Document, st: &Statement) -> Vec<Finding> {
         let p = &st.provider;
-        let aud: Vec<_> = st.on_claim("aud").filter(|c| c.is_positive()).collect();
+        let aud = st.positive_on("aud");
         let pinned = aud.iter().any(|c| !c.values.is_empty() && !c.any_wild());
         if pinned {
             return Vec::new();

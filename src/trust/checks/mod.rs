@@ -44,11 +44,6 @@ pub fn by_id(id: &str) -> Option<&'static dyn Check> {
     CHECKS.iter().copied().find(|c| c.id() == id)
 }
 
-/// The positive conditions on the statement's `sub` claim.
-fn subject_conditions(st: &Statement) -> Vec<&Condition> {
-    st.on_claim("sub").filter(|c| c.is_positive()).collect()
-}
-
 /// The findings of one subject-scope check.
 fn scope_findings(
     check: &dyn Check,
