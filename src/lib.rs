@@ -8,13 +8,16 @@
 pub mod aws;
 pub mod cli;
 pub mod cmd;
+pub mod deliver;
 pub mod exit;
 pub mod frame;
 pub mod ingest;
+pub mod lockfile;
 pub mod output;
 pub mod policy;
 pub mod redact;
 pub mod reports;
+pub mod state;
 pub mod store;
 pub mod time;
 pub mod trace;

@@ -56,7 +56,22 @@ pub fn sessions(events: LazyFrame) -> LazyFrame {
 ///
 /// Expects the events frame's schema; keeps its row order.
 pub fn with_attribution(events: LazyFrame) -> LazyFrame {
-    let s = sessions(events.clone());
+    with_attribution_from(events, None)
+}
+
+/// Like [`with_attribution`], with `earlier` sessions (a [`sessions`]
+/// frame, from a state) for keys issued before these events: a key issued
+/// in an earlier run and used in this one is still attributed.
+pub fn with_attribution_from(events: LazyFrame, earlier: Option<LazyFrame>) -> LazyFrame {
+    let mut s = sessions(events.clone());
+    if let Some(earlier) = earlier {
+        s = concat([s, earlier], UnionArgs::default())
+            .unwrap_or_else(|_| sessions(events.clone()))
+            .unique_stable_generic(
+                Some(vec![col(col::ISSUED_ACCESS_KEY_ID)]),
+                UniqueKeepStrategy::First,
+            );
+    }
     events.join(
         s,
         [col(col::ACCESS_KEY_ID)],
@@ -96,6 +111,15 @@ pub fn keys_for(attributed: &DataFrame, selector: &Selector) -> PolarsResult<Vec
     let is_session = |i: usize| {
         names.get(i) == Some(WEB_IDENTITY) && errors.get(i).is_none() && issued.get(i).is_some()
     };
+    // Calls made with keys of sessions whose assumption is not among these
+    // events (an earlier run's, from a state) are selected by attribution.
+    let (via_repos, via_subjects, via_roles) =
+        (s(via::REPOSITORY)?, s(via::SUBJECT)?, s(via::ROLE_ARN)?);
+    let earlier = |i: usize, v: &StringChunked, ok: &dyn Fn(&str) -> bool| {
+        (!is_session(i) && v.get(i).is_some_and(ok))
+            .then(|| used.get(i))
+            .flatten()
+    };
     let mut keys: Vec<String> = Vec::new();
     for i in 0..attributed.height() {
         let key = match selector {
@@ -110,6 +134,9 @@ pub fn keys_for(attributed: &DataFrame, selector: &Selector) -> PolarsResult<Vec
             Selector::Role(p) if is_session(i) && roles.get(i).is_some_and(|r| p.matches(r)) => {
                 issued.get(i)
             }
+            Selector::Repository(r) => earlier(i, &via_repos, &|v| v == r),
+            Selector::Subject(p) => earlier(i, &via_subjects, &|v| p.matches(v)),
+            Selector::Role(p) => earlier(i, &via_roles, &|v| p.matches(v)),
             Selector::AccessKey(k)
                 if used.get(i) == Some(k.as_str()) || issued.get(i) == Some(k.as_str()) =>
             {

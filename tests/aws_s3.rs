@@ -319,3 +319,135 @@ fn ingest_from_s3_fills_the_store_like_ingest_from_disk() {
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.stdout.lines().count(), 207, "206 events and a header");
 }
+
+#[test]
+fn with_a_state_only_new_day_folders_are_listed_and_new_objects_fetched() {
+    let Some(moto) =
+        Moto::start("with_a_state_only_new_day_folders_are_listed_and_new_objects_fetched")
+    else {
+        return;
+    };
+    let sample = root().join("sample-logs");
+    let day_of = |key: &str| -> Option<u32> {
+        let i = key.find("/2026/11/")?;
+        key[i + 9..i + 11].parse().ok()
+    };
+    let objects = |keep: &dyn Fn(Option<u32>) -> bool| {
+        let mut files = Vec::new();
+        let mut stack = vec![sample.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let key = p
+                    .strip_prefix(&sample)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                if keep(day_of(&key)) {
+                    files.push((key, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        files
+    };
+    moto.put(BUCKET, &objects(&|d| d.is_none_or(|d| d <= 19)));
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let env = s3_env(&moto);
+    let run = |now: &str| {
+        ctaudit_env(
+            &[
+                "report",
+                "--s3",
+                "s3://acme-trail/",
+                "--state",
+                common::path_str(&state),
+                "--format",
+                "json",
+                "--now",
+                now,
+            ],
+            &env,
+        )
+    };
+    let first = run("2026-11-20T06:00:00Z");
+    assert!(first.code <= 1, "{}", first.stderr);
+
+    moto.put(BUCKET, &objects(&|d| d == Some(20)));
+    moto.reset_recording();
+    let second = run("2026-11-21T06:00:00Z");
+    assert!(second.code <= 1, "{}", second.stderr);
+    let doc = json(&second);
+    // Listed: from the day before the last listing on, nothing older.
+    let days: BTreeSet<u32> = listed(&moto).iter().filter_map(|p| day_of(p)).collect();
+    assert_eq!(
+        days,
+        [19, 20, 21].into_iter().collect(),
+        "{:?}",
+        listed(&moto)
+    );
+    // Fetched: the new day's objects only; the 19th's were read already.
+    let fetched: Vec<String> = moto
+        .seen()
+        .iter()
+        .filter(|r| r.method == "GET" && r.listed_prefix().is_none())
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(!fetched.is_empty());
+    assert!(
+        fetched.iter().all(|p| p.contains("/2026/11/20/")),
+        "{fetched:?}"
+    );
+    assert_eq!(doc["input"]["files_read"], fetched.len() as u64);
+    assert!(
+        doc["input"]["files_skipped"]["already-read"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // And the new day's new subjects are reported, as from disk.
+    let disk_dir = tempfile::tempdir().unwrap();
+    let disk_state = disk_dir.path().join("state.json");
+    let trail = disk_dir.path().join("trail");
+    for (key, body) in objects(&|d| d.is_none_or(|d| d <= 19)) {
+        let p = trail.join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+    let disk = |logs: &std::path::Path| {
+        ctaudit_env(
+            &[
+                "report",
+                "--logs",
+                common::path_str(logs),
+                "--state",
+                common::path_str(&disk_state),
+                "--format",
+                "json",
+            ],
+            &[],
+        )
+    };
+    disk(&trail);
+    for (key, body) in objects(&|d| d == Some(20)) {
+        let p = trail.join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+    let from_disk = json(&disk(&trail));
+    let new_subjects = |d: &serde_json::Value| -> Vec<serde_json::Value> {
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["report"] == "new-subjects")
+            .cloned()
+            .collect()
+    };
+    assert!(!new_subjects(&doc).is_empty());
+    assert_eq!(new_subjects(&doc), new_subjects(&from_disk));
+}

@@ -64,6 +64,8 @@ fn sample_json_has_findings_summary_and_input() {
         ("off-hours", 5),
         ("iam-user-keys", 12),
         ("trust-changes", 4),
+        // A run with no history builds the baseline: nothing is new.
+        ("new-subjects", 0),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_string(), n))
@@ -400,12 +402,13 @@ fn list_reports_prints_the_registry_with_docs() {
             "unexpected-subjects",
             "off-hours",
             "iam-user-keys",
-            "trust-changes"
+            "trust-changes",
+            "new-subjects"
         ]
     );
     let run = ctaudit(&["list-reports", "--long"]);
     assert!(run.stdout.contains("**How to fix it.**"));
-    assert_eq!(run.stdout.matches("**Why it matters.**").count(), 5);
+    assert_eq!(run.stdout.matches("**Why it matters.**").count(), 6);
 }
 
 #[test]

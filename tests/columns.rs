@@ -27,7 +27,7 @@ fn read(input: &PathBuf, selected: &[&'static dyn Report], columns: Columns) -> 
 }
 
 fn run(frame: &DataFrame, selected: &[&'static dyn Report], policy: &Policy) -> Vec<ReportRun> {
-    reports::run_all(selected, frame, Some(policy)).expect("reports run")
+    reports::run_all(selected, frame, &Some(policy).into()).expect("reports run")
 }
 
 fn inputs() -> Vec<PathBuf> {

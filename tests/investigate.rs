@@ -80,7 +80,16 @@ fn ingest_in_small_batches_gives_the_same_store() {
             .count()
     };
     assert!(files(small.path()) > 1, "several batches wrote this day");
-    let again = args(small.path(), "4");
+    let again = ctaudit(&[
+        "ingest",
+        "--logs",
+        "sample-logs",
+        "--store",
+        path_str(small.path()),
+        "--batch-kib",
+        "4",
+        "--reread",
+    ]);
     assert!(
         again.stdout.contains("0 events added, 206 already stored"),
         "{}",
@@ -118,11 +127,29 @@ fn ingest_is_idempotent_and_keeps_every_event() {
         "{}",
         run.stdout
     );
+    // The store's state: the files are not read again.
     let again = ingest(dir.path());
     assert!(
-        again.stdout.contains("0 events added, 206 already stored"),
+        again.stdout.contains("0 events added, 0 already stored")
+            && again
+                .stdout
+                .contains("skipped, already read by an earlier run (--state): 99"),
         "{}",
         again.stdout
+    );
+    // Read again on request, nothing is added twice.
+    let reread = ctaudit(&[
+        "ingest",
+        "--logs",
+        "sample-logs",
+        "--store",
+        path_str(dir.path()),
+        "--reread",
+    ]);
+    assert!(
+        reread.stdout.contains("0 events added, 206 already stored"),
+        "{}",
+        reread.stdout
     );
     // Partitioned by day, as Parquet.
     assert!(dir.path().join("events/date=2026-11-16").is_dir());

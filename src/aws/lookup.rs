@@ -108,9 +108,34 @@ pub struct Plan {
     /// Asked one after another in each region; `None` is every event.
     pub lookups: Vec<Option<Lookup>>,
     pub start: Millis,
+    /// Regions that start later than `start` (resumed from a state).
+    pub starts: std::collections::BTreeMap<String, Millis>,
     pub end: Millis,
     /// Time between two requests to one region.
     pub interval: Duration,
+}
+
+/// An event's id and time, read from its `CloudTrailEvent` text (for
+/// passing over events a previous run read). A missing id or time reads as
+/// empty or 0: such an event is never taken for one already read.
+pub fn id_and_time(event: &str) -> (String, Millis) {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "eventID")]
+        id: Option<String>,
+        #[serde(rename = "eventTime")]
+        time: Option<String>,
+    }
+    match serde_json::from_str::<Head>(event) {
+        Ok(h) => (
+            h.id.unwrap_or_default(),
+            h.time
+                .as_deref()
+                .and_then(crate::time::parse_event_time)
+                .unwrap_or(0),
+        ),
+        Err(_) => (String::new(), 0),
+    }
 }
 
 /// One page of results.
@@ -376,7 +401,9 @@ async fn request(
         out.requests += 1;
         let mut req = client
             .lookup_events()
-            .start_time(DateTime::from_millis(plan.start))
+            .start_time(DateTime::from_millis(
+                plan.starts.get(&out.region).copied().unwrap_or(plan.start),
+            ))
             .end_time(DateTime::from_millis(plan.end))
             .max_results(PAGE_SIZE);
         if let Some(l) = lookup {

@@ -151,6 +151,27 @@ pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
     exp.mul_f64(fraction)
 }
 
+/// The account of the credentials (STS `GetCallerIdentity`): what the
+/// CloudTrail API reads, and what `--state` keys its marks by.
+pub async fn account_id(sdk: &SdkConfig) -> anyhow::Result<String> {
+    let conf = aws_sdk_sts::config::Builder::from(sdk)
+        .region(home_region(sdk))
+        .build();
+    let out = aws_sdk_sts::Client::from_conf(conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "--state: STS GetCallerIdentity failed ({}); the state keeps the API's progress per account",
+                describe_error(&e)
+            )
+        })?;
+    out.account()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("--state: STS GetCallerIdentity named no account"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

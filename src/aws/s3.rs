@@ -79,6 +79,8 @@ pub struct Scope {
 pub struct Object {
     pub key: String,
     pub size: u64,
+    /// The object's ETag as listed (it changes when the object does).
+    pub etag: Option<String>,
 }
 
 /// How the listing of one bucket went.
@@ -352,6 +354,7 @@ impl Lister {
                 Some(Object {
                     key: o.key()?.to_string(),
                     size: o.size().unwrap_or(0).max(0) as u64,
+                    etag: o.e_tag().map(str::to_owned),
                 })
             }));
             token = page.next_continuation_token().map(str::to_owned);

@@ -8,8 +8,10 @@ use super::source::{Input, RemoteArgs, Wanted, read_batches};
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::IngestOptions;
+use crate::lockfile::Wait;
 use crate::output::escape::terminal;
-use crate::store::{AppendStats, Store, Wait};
+use crate::state::{Marks, State};
+use crate::store::{AppendStats, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -35,6 +37,17 @@ pub struct Args {
     #[arg(long)]
     pub no_wait: bool,
 
+    /// Where to remember what was read (default: `state.json` in the
+    /// store): files, S3 objects and API events read by an earlier ingest
+    /// are not read again.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Read everything again, whatever the state says (events already in
+    /// the store are still not added twice).
+    #[arg(long)]
+    pub reread: bool,
+
     /// Input read per batch, in KiB (files and S3 objects as stored, API
     /// results as JSON): bounds memory, since each batch is written out
     /// before the next is read.
@@ -48,30 +61,45 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
     let window = args.window.window()?;
+    let now = args.window.now()?;
     let input = Input::pick(&args.logs, None, &args.remote)?;
+    let batch = args.batch_kib.max(1) << 10;
+    fn wait(no_wait: bool, stderr: &mut dyn Write) -> Wait<'_> {
+        if no_wait {
+            Wait::Refuse
+        } else {
+            Wait::Block(stderr)
+        }
+    }
+    let mut store = Store::create(&args.store, wait(args.no_wait, &mut *stderr))?;
+    // The store keeps its own state; it is written after the last batch
+    // is in, so an interrupted ingest reads its input again (and the store
+    // does not add what it already holds).
+    let state_path = args
+        .state
+        .clone()
+        .unwrap_or_else(|| args.store.join("state.json"));
+    let mut state = State::open(&state_path, wait(args.no_wait, &mut *stderr))?;
     let wanted = Wanted {
         opts: IngestOptions {
             read: args.read.options(),
             ..IngestOptions::everything(window)
         },
         policy: None,
-        now: args.window.now()?,
+        now,
+        seen: (!args.reread).then(|| state.saved()),
     };
-    let batch = args.batch_kib.max(1) << 10;
-    let wait = if args.no_wait {
-        Wait::Refuse
-    } else {
-        Wait::Block(&mut *stderr)
-    };
-    let mut store = Store::create(&args.store, wait)?;
+    let mut marks = Marks::default();
     let mut total = AppendStats::default();
-    let summary = read_batches(&input, &wanted, batch, &mut |frame| {
+    let summary = read_batches(&input, &wanted, batch, &mut marks, &mut |frame| {
         let stats = store.append(&frame)?;
         total.added += stats.added;
         total.already_stored += stats.already_stored;
         total.files_written += stats.files_written;
         Ok(())
     })?;
+    state.record(marks, None, &[]);
+    state.save(now)?;
     for failure in &summary.files_failed {
         writeln!(stderr, "ctaudit: {}", terminal(&failure.to_string()))?;
     }

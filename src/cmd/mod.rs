@@ -1,5 +1,6 @@
 //! Subcommands: each a module with its own `Args` and `run`.
 
+pub mod baseline;
 pub mod ingest;
 pub mod list_reports;
 pub mod policy;
@@ -7,6 +8,7 @@ pub mod query;
 pub mod reading;
 pub mod report;
 pub mod source;
+pub mod state;
 pub mod trace;
 pub mod trust;
 pub mod window;

@@ -4,18 +4,23 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::builder::PossibleValuesParser;
 
+use super::baseline;
 use super::reading::ReadArgs;
 use super::source::{Input, RemoteArgs, Wanted, read_all};
+use super::state::StateArgs;
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
+use crate::frame::Columns;
 use crate::ingest::{self, IngestOptions};
 use crate::output::escape::terminal;
 use crate::output::{self, Format, RunOutput};
 use crate::policy::Policy;
-use crate::reports::{self, REPORTS, Report, Severity};
+use crate::reports::{self, Context, REPORTS, Report, Severity};
+use crate::state::history;
+use crate::state::{Marks, State};
 use crate::store::Store;
 use crate::time::{Millis, Window, format_millis};
 
@@ -69,6 +74,19 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Low)]
     pub fail_on: Severity,
 
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    /// POST a short JSON summary (counts per report, the top findings, the
+    /// report file's name) to this Slack- or Teams-compatible incoming
+    /// webhook. A failed delivery exits 2; the report is still written.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// How long one webhook attempt may take, in seconds (3 attempts).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, hide = true)]
+    pub webhook_timeout: u64,
+
     /// Print nothing on standard error but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -109,37 +127,97 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
     let window = args.window.window()?;
+    let now = args.window.now()?;
     let policy = args.policy.as_deref().map(Policy::load).transpose()?;
+    if let (Some(p), Some(path)) = (&policy, &args.policy) {
+        reports::accept::check(p, now).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     let selected = args.selected();
-    let columns = reports::columns(&selected);
+    let ids: Vec<&str> = selected.iter().map(|r| r.id()).collect();
+    let mut state = args.state.open(stderr)?;
+    if let Some(s) = &state {
+        s.warn_other_reports(&ids, stderr)?;
+    }
+    // A state keeps the history `new-subjects` needs whichever reports run,
+    // since what it reads is not read again.
+    let mut filter = reports::row_filter(&selected);
+    let mut names: Vec<&str> = selected.iter().flat_map(|r| r.columns()).collect();
+    if state.is_some() {
+        filter.web_identity = true;
+        filter.long_lived_keys = true;
+        names.extend(history::COLUMNS);
+    }
+    let columns = Columns::of(names);
+    let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;
+    let wants_baseline =
+        ids.contains(&"new-subjects") && state.as_ref().is_none_or(|s| s.saved().history.is_none());
+    // Without a history kept in a state, the baseline is the source itself
+    // before the window: read in the same pass, split off below.
+    let widened = match input {
+        Input::Store(_) => None,
+        _ if wants_baseline => args
+            .state
+            .baseline
+            .and_then(|length| baseline::widened(&window, length, &input, now)),
+        _ => None,
+    };
     let opts = IngestOptions {
-        window,
-        filter: reports::row_filter(&selected),
+        window: widened.unwrap_or(window),
+        filter,
         // Payloads (redacted) only where a report reads them.
         payloads: columns.has(crate::frame::col::REQUEST_PARAMETERS),
         columns,
         read: args.read.options(),
     };
-    let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;
+    let mut marks = Marks::default();
+    let mut source_history = None;
     let ingested = match input {
         Input::Store(dir) => {
             let (frame, summary) = Store::load(dir, &opts.window, &opts.filter, opts.columns)?;
+            if let Some(since) = window.since.filter(|_| wants_baseline) {
+                source_history = baseline::from_store(dir, since, args.state.baseline(), &opts)?;
+            }
             ingest::Ingested { frame, summary }
         }
         input => {
             let wanted = Wanted {
                 opts,
                 policy: policy.as_ref(),
-                now: args.window.now()?,
+                now,
+                seen: state.as_ref().map(State::saved),
             };
-            read_all(&input, &wanted).context("building the events frame")?
+            let got = read_all(&input, &wanted, &mut marks).context("building the events frame")?;
+            match (widened, window.since) {
+                (Some(_), Some(since)) => {
+                    let (got, h) = baseline::split_off(got, since)?;
+                    source_history = h;
+                    got
+                }
+                _ => got,
+            }
         }
     };
     for failure in &ingested.summary.files_failed {
         writeln!(stderr, "ctaudit: {}", terminal(&failure.to_string()))?;
     }
-    let runs =
-        reports::run_all(&selected, &ingested.frame, policy.as_ref()).context("running reports")?;
+    let cutoff = window.since.unwrap_or(now) - args.state.baseline();
+    let mut prior = state
+        .as_ref()
+        .and_then(|s| s.saved().history.clone())
+        .or(source_history);
+    if let Some(h) = &mut prior {
+        h.forget_before(cutoff);
+    }
+    let ctx = Context {
+        policy: policy.as_ref(),
+        history: prior.as_ref(),
+        now,
+    };
+    let runs = reports::run_all(&selected, &ingested.frame, &ctx).context("running reports")?;
+    let reviews = policy
+        .as_ref()
+        .map(|p| reports::accept::review(&p.accept, &runs, now))
+        .unwrap_or_default();
 
     let policy_name = args.policy.as_ref().map(|p| p.display().to_string());
     let run = RunOutput {
@@ -148,8 +226,8 @@ pub fn run(
         policy: policy_name.as_deref(),
         input: &ingested.summary,
         runs: &runs,
+        acceptances: &reviews,
     };
-    let now = args.window.now()?;
     let output = args.output.as_ref().map(|p| output_path(p, &window, now));
     match &output {
         Some(path) => {
@@ -160,7 +238,10 @@ pub fn run(
             w.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        None => output::write_run(stdout, args.format, &run)?,
+        None => {
+            output::write_run(stdout, args.format, &run)?;
+            stdout.flush()?;
+        }
     }
     // In GitHub Actions, the Markdown report goes on the job's summary page.
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
@@ -186,8 +267,15 @@ pub fn run(
             writeln!(stderr, "ctaudit: {}", terminal(&line))?;
         }
     }
-
-    Ok(if ingested.summary.has_failures() {
+    // The report is out: now, and only now, the state may say it was read.
+    if let Some(state) = &mut state {
+        let mut seen = prior.unwrap_or_default();
+        seen.observe(&ingested.frame)?;
+        seen.forget_before(now - args.state.baseline());
+        state.record(marks, Some(seen), &ids);
+        state.save(now)?;
+    }
+    let mut status = if ingested.summary.has_failures() {
         ExitStatus::Error
     } else if runs
         .iter()
@@ -196,5 +284,17 @@ pub fn run(
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
-    })
+    };
+    if let Some(url) = &args.webhook {
+        let message = crate::deliver::webhook::message(&run, output.as_deref());
+        if let Err(e) = crate::deliver::webhook::post(url, &message, args.webhook_timeout) {
+            writeln!(
+                stderr,
+                "ctaudit: the webhook was not delivered: {}",
+                terminal(&e)
+            )?;
+            status = ExitStatus::Error;
+        }
+    }
+    Ok(status)
 }

@@ -7,9 +7,11 @@ use polars::prelude::IntoLazy;
 
 use super::source::SourceArgs;
 use crate::exit::ExitStatus;
+use crate::lockfile::Wait;
 use crate::output::{self, Format};
 use crate::policy::Pattern;
-use crate::trace::{Selector, keys_for, timeline, with_attribution};
+use crate::state::{Marks, State, sessions};
+use crate::trace::{Selector, keys_for, timeline, with_attribution_from};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("select").required(true).args(["repo", "subject", "role", "access_key", "event_id"])))]
@@ -45,6 +47,16 @@ pub struct Args {
     /// spreadsheet would run as formulas, control characters as bytes.
     #[arg(long)]
     pub csv_raw: bool,
+
+    /// Remember in this file what was read and the sessions that may still
+    /// be in use: the next run reads only new input, and still attributes
+    /// calls made with keys issued before it.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
+
+    /// When another run holds the state, refuse at once instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 impl Args {
@@ -68,9 +80,29 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let (events, summary) = args.source.events(stderr)?;
+    let mut state = match &args.state {
+        Some(path) => {
+            let wait = if args.no_wait {
+                Wait::Refuse
+            } else {
+                Wait::Block(&mut *stderr)
+            };
+            Some(State::open(path, wait)?)
+        }
+        None => None,
+    };
+    let mut marks = Marks::default();
+    let (events, summary) =
+        args.source
+            .events_since(stderr, state.as_ref().map(State::saved), &mut marks)?;
+    let earlier = match &state {
+        Some(s) if !s.saved().sessions.is_empty() => {
+            Some(sessions::frame_of(&s.saved().sessions)?.lazy())
+        }
+        _ => None,
+    };
     let attributed = anyhow::Context::context(
-        with_attribution(events).collect(),
+        with_attribution_from(events.clone(), earlier).collect(),
         "attributing events to sessions",
     )?;
     let keys = keys_for(&attributed, &args.selector())?;
@@ -78,10 +110,32 @@ pub fn run(
         writeln!(stderr, "ctaudit: no session or key matches")?;
     }
     let df = anyhow::Context::context(
-        timeline(attributed.lazy(), &keys).collect(),
+        timeline(attributed.clone().lazy(), &keys).collect(),
         "building the timeline",
     )?;
     output::write_frame(stdout, args.format, &df, args.csv_raw)?;
+    stdout.flush()?;
+    // The timeline is out: the state may now say what was read.
+    if let Some(state) = &mut state {
+        let mut kept = state.saved().sessions.clone();
+        kept.extend(sessions::marks_of(
+            &crate::trace::sessions(events).collect()?,
+        )?);
+        let newest = attributed
+            .column(crate::frame::col::EVENT_TIME)?
+            .as_materialized_series()
+            .to_physical_repr()
+            .i64()?
+            .iter()
+            .flatten()
+            .max();
+        if let Some(newest) = newest {
+            sessions::prune(&mut kept, newest);
+        }
+        marks.sessions = Some(kept);
+        state.record(marks, None, &[]);
+        state.save(crate::time::now_millis())?;
+    }
     Ok(match summary {
         Some(s) if s.has_failures() => ExitStatus::Error,
         _ if keys.is_empty() => ExitStatus::Clean,

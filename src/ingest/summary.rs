@@ -31,6 +31,8 @@ pub enum SkipFile {
     /// A FIFO, socket or device met in a walk: never opened, since opening
     /// one can block forever.
     NotARegularFile,
+    /// A file or S3 object an earlier run read whole (`--state`), unchanged.
+    AlreadyRead,
 }
 
 impl SkipFile {
@@ -44,6 +46,7 @@ impl SkipFile {
             SkipFile::Symlink => "symbolic links (followed with --follow)",
             SkipFile::AlreadyWalked => "folders reached again through a link (walked once)",
             SkipFile::NotARegularFile => "not regular files (FIFOs, sockets, devices; not opened)",
+            SkipFile::AlreadyRead => "already read by an earlier run (--state)",
         }
     }
 }
@@ -60,6 +63,10 @@ pub enum SkipRecord {
     NotAnEvent,
     /// The same event (id, time, name and source) was already read.
     Duplicate,
+    /// Read by an earlier run (`--state`), asked for again in the overlap.
+    AlreadyRead,
+    /// Before the window, read as the baseline `new-subjects` compares with.
+    Baseline,
 }
 
 impl SkipRecord {
@@ -69,6 +76,8 @@ impl SkipRecord {
             SkipRecord::NotNeeded => "not needed by the selected reports",
             SkipRecord::NotAnEvent => "not an event object",
             SkipRecord::Duplicate => "duplicates",
+            SkipRecord::AlreadyRead => "already read by an earlier run (--state)",
+            SkipRecord::Baseline => "before the window, read as the new-subjects baseline",
         }
     }
 }
@@ -250,6 +259,12 @@ impl InputSummary {
     /// Sorts failures by path so output is stable.
     pub fn finish(&mut self) {
         self.files_failed.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// The names of the files and objects that failed (as [`FileFailure`]
+    /// names them): what a state must not record as read.
+    pub fn failed_names(&self) -> std::collections::HashSet<&str> {
+        self.files_failed.iter().map(|f| f.path.as_str()).collect()
     }
 
     /// Whether anything failed (which makes the exit status 2).

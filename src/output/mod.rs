@@ -5,6 +5,7 @@
 //! reports, so output is stable for snapshots and diffs. This module knows
 //! how to show a DataFrame, not what its rows mean.
 
+mod accepted;
 mod cells;
 pub mod escape;
 
@@ -16,7 +17,7 @@ use polars::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::ingest::summary::InputSummary;
-use crate::reports::ReportRun;
+use crate::reports::{Findings, ReportRun};
 use crate::time::{Window, format_millis};
 pub use cells::{JsonCell, cell_display, cell_text};
 
@@ -42,6 +43,8 @@ pub struct RunOutput<'a> {
     pub policy: Option<&'a str>,
     pub input: &'a InputSummary,
     pub runs: &'a [ReportRun],
+    /// Where each `[[accept]]` entry stands.
+    pub acceptances: &'a [crate::reports::accept::Review],
 }
 
 /// Writes a report run in `format`.
@@ -146,6 +149,12 @@ fn header_lines(run: &RunOutput<'_>) -> Vec<String> {
         .runs
         .iter()
         .map(|r| match &r.result {
+            Ok(f) if f.accepted.height() > 0 => format!(
+                "{} {} (+{} accepted)",
+                r.report.id(),
+                f.count(),
+                f.accepted.height()
+            ),
             Ok(f) => format!("{} {}", r.report.id(), f.count()),
             Err(_) => format!("{} not run", r.report.id()),
         })
@@ -171,11 +180,22 @@ fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::R
     }
     for r in run.runs {
         let (id, title) = (r.report.id(), r.report.title());
-        let status = match &r.result {
+        let mut status = match &r.result {
             Err(reason) => format!("not run: {reason}"),
             Ok(f) if f.count() == 0 => "no findings".to_string(),
             Ok(f) => format!("{} findings in {} groups", f.count(), f.groups.height()),
         };
+        if let Ok(f) = &r.result {
+            if f.accepted.height() > 0 {
+                status.push_str(&format!(
+                    "; {} accepted (listed under accepted findings)",
+                    f.accepted.height()
+                ));
+            }
+            if let Some(note) = &f.note {
+                status.push_str(&format!(" ({note})"));
+            }
+        }
         if markdown {
             writeln!(out, "\n## {id}: {title}\n\n{status}")?;
         } else {
@@ -190,7 +210,7 @@ fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::R
             writeln!(out, "{}", table(&f.groups, markdown))?;
         }
     }
-    Ok(())
+    accepted::write_text(out, run, markdown)
 }
 
 /// The JSON document of a run. Findings are serialized row by row as they
@@ -204,7 +224,13 @@ struct JsonDoc<'a> {
     input: &'a InputSummary,
     summary: Map<String, Value>,
     not_run: Map<String, Value>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    notes: Map<String, Value>,
     findings: AllFindings<'a>,
+    /// Flagged events an `[[accept]]` entry covers, with its reason.
+    accepted: AllFindings<'a>,
+    /// Where each `[[accept]]` entry stands.
+    acceptances: &'a [crate::reports::accept::Review],
 }
 
 #[derive(serde::Serialize)]
@@ -213,8 +239,9 @@ struct JsonWindow {
     until: Option<String>,
 }
 
-/// Every report's flagged events, in registry order, each with `report` first.
-struct AllFindings<'a>(&'a [ReportRun]);
+/// Every report's flagged events (or accepted ones: the second field picks
+/// which frame), in registry order, each with `report` first.
+struct AllFindings<'a>(&'a [ReportRun], fn(&Findings) -> &DataFrame);
 
 impl serde::Serialize for AllFindings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -222,8 +249,9 @@ impl serde::Serialize for AllFindings<'_> {
         let mut seq = serializer.serialize_seq(None)?;
         for r in self.0 {
             if let Ok(f) = &r.result {
-                let columns = json_columns(&f.events);
-                for row in 0..f.events.height() {
+                let events = (self.1)(f);
+                let columns = json_columns(events);
+                for row in 0..events.height() {
                     seq.serialize_element(&JsonRow {
                         columns: &columns,
                         row,
@@ -299,10 +327,14 @@ impl serde::Serialize for JsonRows<'_> {
 fn write_json(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
     let mut summary = Map::new();
     let mut not_run = Map::new();
+    let mut notes = Map::new();
     for r in run.runs {
         match &r.result {
             Ok(f) => {
                 summary.insert(r.report.id().to_string(), json!(f.count()));
+                if let Some(note) = &f.note {
+                    notes.insert(r.report.id().to_string(), json!(note));
+                }
             }
             Err(reason) => {
                 not_run.insert(r.report.id().to_string(), json!(reason));
@@ -319,7 +351,10 @@ fn write_json(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
         input: run.input,
         summary,
         not_run,
-        findings: AllFindings(run.runs),
+        notes,
+        findings: AllFindings(run.runs, |f| &f.events),
+        accepted: AllFindings(run.runs, |f| &f.accepted),
+        acceptances: run.acceptances,
     };
     // serde_json writes in small pieces: buffered here, they are not each a
     // call through `dyn Write`.

@@ -7,6 +7,7 @@
 //! module answers questions about one event at a time; it does not touch
 //! the frame.
 
+pub mod accept;
 pub mod suggest;
 
 use std::collections::BTreeSet;
@@ -219,6 +220,8 @@ pub struct Policy {
     pub business_hours: Option<BusinessHours>,
     pub roles: Vec<RoleRule>,
     pub allowed_users: Vec<Pattern>,
+    /// `[[accept]]`: findings accepted for a reason until a date.
+    pub accept: Vec<accept::Acceptance>,
 }
 
 impl Policy {
@@ -321,6 +324,8 @@ struct PolicyFile {
     #[serde(default)]
     roles: Vec<RoleFile>,
     iam_user_keys: Option<IamUserKeysFile>,
+    #[serde(default)]
+    accept: Vec<accept::AcceptFile>,
 }
 
 #[derive(Deserialize)]
@@ -413,10 +418,17 @@ impl PolicyFile {
             .iam_user_keys
             .map(|k| k.allowed_users.into_iter().map(Pattern::new).collect())
             .unwrap_or_default();
+        let accept = self
+            .accept
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| a.check(i + 1))
+            .collect::<Result<_, _>>()?;
         Ok(Policy {
             business_hours,
             roles,
             allowed_users,
+            accept,
         })
     }
 }

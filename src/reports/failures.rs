@@ -3,11 +3,10 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group,
+    Context, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group,
     string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
-use crate::policy::Policy;
 
 #[doc = include_str!("failures.md")]
 pub struct Failures;
@@ -42,7 +41,8 @@ impl Report for Failures {
         PolicyNeed::Optional
     }
 
-    fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
+    fn flag(&self, frame: &DataFrame, ctx: &Context<'_>) -> PolarsResult<DataFrame> {
+        let policy = ctx.policy;
         let mut df = web_identity_calls(frame, true)?;
         let (roles, subjects, audiences) = (
             strs(&df, col::ROLE_ARN)?,
@@ -77,13 +77,15 @@ impl Report for Failures {
             "severity",
             std::iter::repeat_n(Some(Severity::Medium.as_str()), n),
         ))?;
-        let events = finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])?;
-        let groups = group(
-            &events,
+        finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])
+    }
+
+    fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame> {
+        group(
+            events,
             &[col::ROLE_ARN, col::SUBJECT, col::ERROR_CODE],
             vec![col("cause").first(), col("policy_allows").first()],
-        )?;
-        Ok(Findings { events, groups })
+        )
     }
 }
 
@@ -186,6 +188,7 @@ pub fn likely_cause(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
     use crate::reports::testing::{frame, web_identity};
 
     const ROLE: &str = "arn:aws:iam::111122223333:role/gha-prod-deploy";

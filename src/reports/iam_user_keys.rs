@@ -3,12 +3,11 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep,
+    Context, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, keep,
     string_column, strs,
 };
 use crate::frame::col;
 use crate::ingest::is_long_lived_key;
-use crate::policy::Policy;
 
 #[doc = include_str!("iam_user_keys.md")]
 pub struct IamUserKeys;
@@ -52,7 +51,8 @@ impl Report for IamUserKeys {
         PolicyNeed::Optional
     }
 
-    fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
+    fn flag(&self, frame: &DataFrame, ctx: &Context<'_>) -> PolarsResult<DataFrame> {
+        let policy = ctx.policy;
         let keys = strs(frame, col::ACCESS_KEY_ID)?;
         let mut df = keep(
             frame.clone(),
@@ -103,9 +103,12 @@ impl Report for IamUserKeys {
         df.with_column(string_column("severity", severity))?;
         df.with_column(string_column("ci_hint", hints))?;
         let df = keep(df, allowed.into_iter().map(|a| !a))?;
-        let events = finding_rows(df, &[CONTEXT])?;
-        let groups = group(
-            &events,
+        finding_rows(df, &[CONTEXT])
+    }
+
+    fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame> {
+        group(
+            events,
             &["identity", col::ACCESS_KEY_ID],
             vec![
                 col(col::IDENTITY_TYPE).first(),
@@ -114,8 +117,7 @@ impl Report for IamUserKeys {
                 distinct(col::SOURCE_IP),
                 distinct(col::USER_AGENT),
             ],
-        )?;
-        Ok(Findings { events, groups })
+        )
     }
 }
 
@@ -161,6 +163,7 @@ pub fn ci_hint(user_agent: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
     use crate::reports::testing::frame;
 
     fn call(id: &str, key: &str, arn: &str, kind: &str, ua: &str) -> String {

@@ -6,9 +6,12 @@
 //! and a grouped view (for tables and Markdown). Reports neither read input
 //! nor format output.
 
+pub mod accept;
 mod failures;
 mod iam_user_keys;
+mod new_subjects;
 mod off_hours;
+mod shared;
 mod trust_changes;
 mod unexpected_subjects;
 
@@ -17,12 +20,17 @@ use std::fmt;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::frame::{Columns, col};
+use crate::frame::Columns;
 use crate::ingest::RowFilter;
 use crate::policy::Policy;
+use crate::state::history::History;
+use crate::time::Millis;
+
+pub(crate) use shared::*;
 
 pub use failures::Failures;
 pub use iam_user_keys::IamUserKeys;
+pub use new_subjects::NewSubjects;
 pub use off_hours::OffHours;
 pub use trust_changes::TrustChanges;
 pub use unexpected_subjects::UnexpectedSubjects;
@@ -34,6 +42,7 @@ pub static REPORTS: &[&dyn Report] = &[
     &OffHours,
     &IamUserKeys,
     &TrustChanges,
+    &NewSubjects,
 ];
 
 /// Looks a report up by id.
@@ -150,9 +159,56 @@ pub trait Report: Sync {
     /// for this report alone. Names that are not the frame's are ignored.
     fn columns(&self) -> Vec<&'static str>;
     fn policy_need(&self) -> PolicyNeed;
-    /// The findings on `frame`, which has the events frame's schema. Only
-    /// called when [`PolicyNeed::unmet`] is `None`.
-    fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings>;
+    /// The flagged events of `frame` (the events frame's schema), one row
+    /// each. Only called when [`PolicyNeed::unmet`] is `None`.
+    fn flag(&self, frame: &DataFrame, ctx: &Context<'_>) -> PolarsResult<DataFrame>;
+    /// The flagged events grouped the way a person reads them, most urgent
+    /// first.
+    fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame>;
+    /// A line to print beside the report's findings, if any (what it could
+    /// not judge, and why).
+    fn note(&self, _ctx: &Context<'_>) -> Option<String> {
+        None
+    }
+
+    /// Flags and groups, accepting nothing: what tests call.
+    fn run<'a>(&self, frame: &DataFrame, ctx: impl Into<Context<'a>>) -> PolarsResult<Findings>
+    where
+        Self: Sized,
+    {
+        let ctx = ctx.into();
+        let events = self.flag(frame, &ctx)?;
+        let groups = self.group(&events)?;
+        Ok(Findings {
+            accepted: events.clear(),
+            events,
+            groups,
+            expired_hits: Vec::new(),
+            note: self.note(&ctx),
+        })
+    }
+}
+
+/// What a report is given besides the events: the policy, what earlier
+/// runs saw, and the time of the run.
+#[derive(Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub policy: Option<&'a Policy>,
+    /// The baseline of `new-subjects`: `None` when there is no history yet
+    /// (a first run), which is not the same as an empty one.
+    pub history: Option<&'a History>,
+    /// Today, for acceptances' expiry.
+    pub now: Millis,
+}
+
+impl<'a> From<Option<&'a Policy>> for Context<'a> {
+    fn from(policy: Option<&'a Policy>) -> Self {
+        Context {
+            policy,
+            history: None,
+            now: crate::time::now_millis(),
+        }
+    }
 }
 
 /// The row filter ingest needs for a set of reports.
@@ -179,6 +235,15 @@ pub struct Findings {
     pub events: DataFrame,
     /// Rows grouped the way a person reads them, most urgent first.
     pub groups: DataFrame,
+    /// Flagged events an `[[accept]]` entry covers: left out of `events`,
+    /// with `accepted_by` (the entry's number), `accepted_reason` and
+    /// `accepted_until` added.
+    pub accepted: DataFrame,
+    /// Per expired `[[accept]]` entry (by number), how many of `events` it
+    /// would have covered: they are reported again.
+    pub expired_hits: Vec<(usize, usize)>,
+    /// The report's note, if any ([`Report::note`]).
+    pub note: Option<String>,
 }
 
 impl Findings {
@@ -211,157 +276,35 @@ impl ReportRun {
     }
 }
 
-/// Runs each report on the frame, side by side.
+/// Runs each report on the frame, side by side, and sets aside what the
+/// policy's `[[accept]]` entries cover.
 pub fn run_all(
     reports: &[&'static dyn Report],
     frame: &DataFrame,
-    policy: Option<&Policy>,
+    ctx: &Context<'_>,
 ) -> PolarsResult<Vec<ReportRun>> {
     use rayon::prelude::*;
+    let entries = ctx.policy.map_or(&[][..], |p| &p.accept[..]);
     reports
         .par_iter()
         .map(|&report| {
-            let result = match report.policy_need().unmet(policy) {
+            let result = match report.policy_need().unmet(ctx.policy) {
                 Some(reason) => Err(reason),
-                None => Ok(report.run(frame, policy)?),
+                None => {
+                    let flagged = report.flag(frame, ctx)?;
+                    let split = accept::split(report.id(), flagged, entries, ctx.now)?;
+                    Ok(Findings {
+                        groups: report.group(&split.kept)?,
+                        events: split.kept,
+                        accepted: split.accepted,
+                        expired_hits: split.expired_hits,
+                        note: report.note(ctx),
+                    })
+                }
             };
             Ok(ReportRun { report, result })
         })
         .collect()
-}
-
-// ---------------------------------------------------------------------------
-// Helpers shared by the reports.
-
-/// The rows of `AssumeRoleWithWebIdentity` calls; `failed` picks those with
-/// or without an `errorCode`.
-///
-/// Expects the events frame's schema.
-pub(crate) fn web_identity_calls(frame: &DataFrame, failed: bool) -> PolarsResult<DataFrame> {
-    let errored = col(col::ERROR_CODE).is_not_null();
-    frame
-        .clone()
-        .lazy()
-        .filter(col(col::EVENT_NAME).eq(lit(crate::ingest::WEB_IDENTITY)))
-        .filter(if failed { errored } else { errored.not() })
-        .collect()
-}
-
-/// A string column of `df`.
-pub(crate) fn strs<'d>(df: &'d DataFrame, name: &str) -> PolarsResult<&'d StringChunked> {
-    df.column(name)?.str()
-}
-
-/// Builds a string column from per-row values.
-pub(crate) fn string_column<S: AsRef<str>>(
-    name: &str,
-    values: impl IntoIterator<Item = Option<S>>,
-) -> Column {
-    let ca: StringChunked = values.into_iter().collect();
-    ca.with_name(name.into()).into_series().into()
-}
-
-/// Keeps the rows whose `mask` is true.
-pub(crate) fn keep(df: DataFrame, mask: impl IntoIterator<Item = bool>) -> PolarsResult<DataFrame> {
-    let mask: BooleanChunked = mask.into_iter().map(Some).collect();
-    df.filter(&mask)
-}
-
-/// The context every web-identity finding ends with: where the workflow
-/// ran, the credentials it got (to follow the session), where it came from.
-pub(crate) const WEB_IDENTITY_CONTEXT: &[&str] = &[
-    col::GH_REPOSITORY,
-    col::GH_REF_TYPE,
-    col::GH_REF,
-    col::GH_ENVIRONMENT,
-    col::ISSUED_ACCESS_KEY_ID,
-    col::SOURCE_IP,
-    col::USER_AGENT,
-    col::AWS_REGION,
-    col::ACCOUNT_ID,
-];
-
-/// Selects the flagged-event columns in order: `severity`, `event_id`,
-/// `event_time`, then each of `context`; sorted by time and id.
-pub(crate) fn finding_rows(df: DataFrame, context: &[&[&str]]) -> PolarsResult<DataFrame> {
-    let mut cols = vec![col("severity"), col(col::EVENT_ID), col(col::EVENT_TIME)];
-    cols.extend(context.iter().flat_map(|c| c.iter()).map(|c| col(*c)));
-    df.lazy()
-        .select(cols)
-        .sort(
-            [col::EVENT_TIME, col::EVENT_ID],
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .collect()
-}
-
-/// Groups flagged events by `keys`: `severity` (the most urgent in the
-/// group), `count`, `first_seen`, `last_seen`, then `extra` aggregations.
-/// Sorted by severity, count (descending) and the keys.
-pub(crate) fn group(
-    events: &DataFrame,
-    keys: &[&str],
-    extra: Vec<Expr>,
-) -> PolarsResult<DataFrame> {
-    let rank: UInt32Chunked = strs(events, "severity")?
-        .iter()
-        .map(|s| s.map(|s| Severity::rank(s) as u32))
-        .collect();
-    let mut ranked = events.clone();
-    ranked.with_column(rank.with_name("_rank".into()).into_series().into())?;
-    let mut aggs = vec![
-        col("_rank").min(),
-        len().cast(DataType::UInt32).alias("count"),
-        col(col::EVENT_TIME).min().alias("first_seen"),
-        col(col::EVENT_TIME).max().alias("last_seen"),
-    ];
-    aggs.extend(extra);
-    let mut sort_by = vec![col("_rank"), col("count")];
-    let mut descending = vec![false, true];
-    for k in keys {
-        sort_by.push(col(*k));
-        descending.push(false);
-    }
-    let mut plan = ranked
-        .lazy()
-        .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
-        .agg(aggs)
-        .sort_by_exprs(
-            sort_by,
-            SortMultipleOptions::default()
-                .with_order_descending_multi(descending)
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        );
-    // Grouping nothing makes polars warn on stderr; the schema is enough.
-    let grouped = if events.height() == 0 {
-        DataFrame::empty_with_arc_schema(plan.collect_schema()?)
-    } else {
-        plan.collect()?
-    };
-    let names = ["critical", "high", "medium", "low"];
-    let severity = string_column(
-        "severity",
-        grouped
-            .column("_rank")?
-            .u32()?
-            .iter()
-            .map(|r| r.map(|r| names[r as usize])),
-    );
-    let mut out = grouped.drop("_rank")?;
-    out.insert_column(0, severity)?;
-    Ok(out)
-}
-
-/// Distinct values of `name` within a group, sorted, as a list column
-/// (shown joined by the output layer, which leaves nulls out).
-pub(crate) fn distinct(name: &str) -> Expr {
-    col(name)
-        .unique()
-        .sort(SortOptions::default().with_nulls_last(true))
-        .alias(name)
 }
 
 #[cfg(test)]

@@ -3,11 +3,10 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group, keep,
+    Context, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group, keep,
     string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
-use crate::policy::Policy;
 
 #[doc = include_str!("off_hours.md")]
 pub struct OffHours;
@@ -34,7 +33,8 @@ impl Report for OffHours {
         PolicyNeed::BusinessHours
     }
 
-    fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
+    fn flag(&self, frame: &DataFrame, ctx: &Context<'_>) -> PolarsResult<DataFrame> {
+        let policy = ctx.policy;
         let policy = policy.expect("off-hours runs only with a policy");
         let hours = policy
             .business_hours
@@ -74,22 +74,25 @@ impl Report for OffHours {
             "severity",
             std::iter::repeat_n(Some(Severity::Low.as_str()), n),
         ))?;
-        let events = finding_rows(keep(df, flagged)?, &[CONTEXT, WEB_IDENTITY_CONTEXT])?;
-        let groups = group(
-            &events,
+        finding_rows(keep(df, flagged)?, &[CONTEXT, WEB_IDENTITY_CONTEXT])
+    }
+
+    fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame> {
+        group(
+            events,
             &[col::ROLE_ARN, col::SUBJECT, "kind"],
             vec![
                 col("local_time").first().alias("first_local_time"),
                 col("reason").first(),
             ],
-        )?;
-        Ok(Findings { events, groups })
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
     use crate::reports::testing::{frame, web_identity};
 
     const DEPLOY: &str = "arn:aws:iam::111122223333:role/gha-prod-deploy";

@@ -7,12 +7,11 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group, string_column,
-    strs,
+    Context as RunContext, Needs, PolicyNeed, Report, Severity, distinct, finding_rows, group,
+    string_column, strs,
 };
 use crate::frame::col;
 use crate::ingest::TRUST_CHANGE_EVENTS;
-use crate::policy::Policy;
 use crate::trust::json::Json;
 use crate::trust::scope::{Scope, admitted};
 use crate::trust::source::embedded_policy;
@@ -64,7 +63,7 @@ impl Report for TrustChanges {
         PolicyNeed::Optional
     }
 
-    fn run(&self, frame: &DataFrame, _policy: Option<&Policy>) -> PolarsResult<Findings> {
+    fn flag(&self, frame: &DataFrame, _ctx: &RunContext<'_>) -> PolarsResult<DataFrame> {
         let names = strs(frame, col::EVENT_NAME)?;
         let errors = strs(frame, col::ERROR_CODE)?;
         let params = strs(frame, col::REQUEST_PARAMETERS)?;
@@ -175,9 +174,12 @@ impl Report for TrustChanges {
             rows.iter().map(|(_, r)| Some(r.detail.clone())),
         ))?;
         df.with_column(string_column("via_repository", via))?;
-        let events = finding_rows(df, &[CONTEXT])?;
-        let groups = group(
-            &events,
+        finding_rows(df, &[CONTEXT])
+    }
+
+    fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame> {
+        group(
+            events,
             &["target", col::EVENT_NAME, "change"],
             vec![
                 distinct("checks"),
@@ -185,8 +187,7 @@ impl Report for TrustChanges {
                 distinct("via_repository"),
                 distinct("detail"),
             ],
-        )?;
-        Ok(Findings { events, groups })
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use super::{
-    Findings, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, distinct, finding_rows,
+    Context, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, distinct, finding_rows,
     group, keep, string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
@@ -34,7 +34,8 @@ impl Report for UnexpectedSubjects {
         PolicyNeed::Roles
     }
 
-    fn run(&self, frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Findings> {
+    fn flag(&self, frame: &DataFrame, ctx: &Context<'_>) -> PolarsResult<DataFrame> {
+        let policy = ctx.policy;
         let policy = policy.expect("unexpected-subjects runs only with a policy");
         let mut df = web_identity_calls(frame, false)?;
         let calls = Calls {
@@ -65,13 +66,15 @@ impl Report for UnexpectedSubjects {
                 .map(|j| j.as_ref().map(|j| j.reasons.join("; "))),
         ))?;
         let df = keep(df, judged.iter().map(Option::is_some))?;
-        let events = finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])?;
-        let groups = group(
-            &events,
+        finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])
+    }
+
+    fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame> {
+        group(
+            events,
             &[col::ROLE_ARN, col::SUBJECT, col::AUDIENCE, "kind"],
             vec![col("reason").first(), distinct(col::SOURCE_IP)],
-        )?;
-        Ok(Findings { events, groups })
+        )
     }
 }
 

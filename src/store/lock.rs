@@ -1,61 +1,23 @@
 //! One writer at a time: `ingest` holds an exclusive lock on the store's
-//! `.lock` file while it writes, so two runs into one store never mix their
-//! part files or both add the same events. A second writer waits (saying
-//! so) or, with `--no-wait`, refuses. Readers take no lock: a part file
-//! appears whole or not at all (written under a temporary name, then
-//! renamed), so they never see half of one. The lock is the operating
-//! system's (`flock` on Unix, `LockFileEx` on Windows, through std's
-//! `File::lock`) and goes away with the process, however it ends.
+//! `.lock` file while it writes ([`crate::lockfile`]), so two runs into one
+//! store never mix their part files or both add the same events. Readers
+//! take no lock: a part file appears whole or not at all (written under a
+//! temporary name, then renamed), so they never see half of one.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
-
-/// What to do when another writer holds the store.
-pub enum Wait<'a> {
-    /// Wait for it, telling `stderr` once.
-    Block(&'a mut dyn Write),
-    /// Refuse at once (`--no-wait`).
-    Refuse,
-}
-
-/// The held lock; released when dropped.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
+pub use crate::lockfile::{Lock, Wait};
 
 /// Takes the store's writer lock.
 pub fn acquire(root: &Path, wait: Wait<'_>) -> Result<Lock, StoreError> {
     let path = root.join(".lock");
-    let io = |source| StoreError::Io {
-        path: path.clone(),
-        source,
-    };
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => match wait {
-            Wait::Refuse => return Err(StoreError::Busy(root.to_owned())),
-            Wait::Block(stderr) => {
-                let _ = writeln!(
-                    stderr,
-                    "ctaudit: another ingest is writing to {}; waiting for it to finish (--no-wait refuses instead)",
-                    crate::output::escape::terminal(&root.display().to_string())
-                );
-                file.lock().map_err(io)?;
-            }
-        },
-        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    let busy = format!("another ingest is writing to {}", root.display());
+    match crate::lockfile::acquire(&path, &busy, wait) {
+        Ok(Some(lock)) => Ok(lock),
+        Ok(None) => Err(StoreError::Busy(root.to_owned())),
+        Err(source) => Err(StoreError::Io { path, source }),
     }
-    Ok(Lock { _file: file })
 }
 
 /// A temporary file name in `dir` that no other writer can pick: hidden,

@@ -233,10 +233,28 @@ fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {
         if target.ends_with("LookupEvents") {
             return lookup_events(req, &region, state);
         }
+        if target.ends_with("GetCallerIdentity") {
+            count(state, "sts:GetCallerIdentity");
+            return (
+                200,
+                JSON,
+                json!({"Account": ACCOUNT, "Arn": format!("arn:aws:iam::{ACCOUNT}:user/auditor"), "UserId": "AIDAFAKE"}).to_string(),
+            );
+        }
         return (400, JSON, error_json("UnknownOperationException", target));
     }
     if service == "iam" {
         return iam(req, state);
+    }
+    if service == "sts" {
+        count(state, "sts:GetCallerIdentity");
+        return (
+            200,
+            "text/xml",
+            format!(
+                r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:user/auditor</Arn><UserId>AIDAFAKE</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
+            ),
+        );
     }
     if req.path.starts_with("/listRegions") {
         let mut st = state.lock().unwrap();
@@ -263,6 +281,19 @@ fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {
             &format!("{} {}", req.method, req.path),
         ),
     )
+}
+
+/// The account the fake's credentials belong to.
+const ACCOUNT: &str = "111122223333";
+
+fn count(state: &Mutex<State>, what: &str) {
+    *state
+        .lock()
+        .unwrap()
+        .stats
+        .other
+        .entry(what.into())
+        .or_default() += 1;
 }
 
 fn error_json(code: &str, message: &str) -> String {

@@ -3,22 +3,24 @@
 //! same events frame through [`read_batches`]; the store is read by
 //! [`crate::store`].
 
+mod api;
+mod s3;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
 use super::reading::ReadArgs;
 use super::window::WindowArgs;
-use crate::aws::lookup::{self, ApiSummary, Lookup, Plan};
-use crate::aws::s3::{self, S3Url, Scope};
-use crate::aws::{AwsArgs, keys};
-use crate::ingest::summary::{FailReason, FileFailure, InputSummary};
-use crate::ingest::{self, Collector, IngestOptions, Ingested, WEB_IDENTITY};
+use crate::aws::AwsArgs;
+use crate::aws::s3::S3Url;
+use crate::ingest::summary::{InputSummary, SkipFile};
+use crate::ingest::{self, IngestOptions, Ingested};
 use crate::output::escape::terminal;
 use crate::policy::Policy;
+use crate::state::{Marks, Saved};
 use crate::store::Store;
 use crate::time::Millis;
 
@@ -105,12 +107,18 @@ pub struct Wanted<'a> {
     pub policy: Option<&'a Policy>,
     /// What relative and open-ended windows count from.
     pub now: Millis,
+    /// What earlier runs read (`--state`): not read again.
+    pub seen: Option<&'a Saved>,
 }
 
 /// Reads the whole input into one events frame (not the store).
-pub fn read_all(input: &Input<'_>, wanted: &Wanted<'_>) -> anyhow::Result<Ingested> {
+pub fn read_all(
+    input: &Input<'_>,
+    wanted: &Wanted<'_>,
+    marks: &mut Marks,
+) -> anyhow::Result<Ingested> {
     let mut frame: Option<DataFrame> = None;
-    let summary = read_batches(input, wanted, u64::MAX, &mut |df| {
+    let summary = read_batches(input, wanted, u64::MAX, marks, &mut |df| {
         frame = Some(match frame.take() {
             None => df,
             Some(mut f) => {
@@ -129,11 +137,14 @@ pub fn read_all(input: &Input<'_>, wanted: &Wanted<'_>) -> anyhow::Result<Ingest
 /// Reads the input in batches of about `batch_bytes` of input (files and
 /// S3 objects as stored, API results as JSON text), handing each batch's
 /// frame to `each` before reading the next, so that memory is bounded by
-/// the batch, not the trail. Returns the account of all of it.
+/// the batch, not the trail. Returns the account of all of it; `marks`
+/// gets what was read whole (for `--state`): damaged or unreadable inputs
+/// are never among them.
 pub fn read_batches(
     input: &Input<'_>,
     wanted: &Wanted<'_>,
     batch_bytes: u64,
+    marks: &mut Marks,
     each: &mut dyn FnMut(DataFrame) -> anyhow::Result<()>,
 ) -> anyhow::Result<InputSummary> {
     let mut summary = InputSummary::default();
@@ -149,13 +160,21 @@ pub fn read_batches(
                 &wanted.opts.window,
                 &mut summary,
             );
-            let sizes: Vec<u64> = files
-                .iter()
-                .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-                .collect();
+            let (found, already) =
+                crate::state::files::unread(files, wanted.seen.map(|s| &s.files));
+            summary.skip_file(SkipFile::AlreadyRead, already);
+            let sizes: Vec<u64> = found.iter().map(|f| f.mark.size).collect();
             for range in batches(&sizes, batch_bytes) {
-                let got =
-                    ingest::ingest_files(&files[range], &wanted.opts).context("reading logs")?;
+                let found = &found[range];
+                let paths: Vec<PathBuf> = found.iter().map(|f| f.path.clone()).collect();
+                let got = ingest::ingest_files(&paths, &wanted.opts).context("reading logs")?;
+                let failed = got.summary.failed_names();
+                marks.files.extend(
+                    found
+                        .iter()
+                        .filter(|f| !failed.contains(f.path.display().to_string().as_str()))
+                        .map(|f| (f.key.clone(), f.mark)),
+                );
                 hand_over(got, &mut summary)?;
             }
         }
@@ -163,10 +182,23 @@ pub fn read_batches(
             "internal: the store {} is read by the store module",
             dir.display()
         ),
-        Input::Api(aws) => read_api(aws, wanted, batch_bytes, &mut summary, &mut hand_over)?,
-        Input::S3(urls, aws) => {
-            read_s3(urls, aws, wanted, batch_bytes, &mut summary, &mut hand_over)?
-        }
+        Input::Api(aws) => api::read_api(
+            aws,
+            wanted,
+            batch_bytes,
+            &mut summary,
+            marks,
+            &mut hand_over,
+        )?,
+        Input::S3(urls, aws) => s3::read_s3(
+            urls,
+            aws,
+            wanted,
+            batch_bytes,
+            &mut summary,
+            marks,
+            &mut hand_over,
+        )?,
     }
     summary.finish();
     Ok(summary)
@@ -208,192 +240,6 @@ mod tests {
 
 type HandOver<'f> = dyn FnMut(Ingested, &mut InputSummary) -> anyhow::Result<()> + 'f;
 
-fn read_api(
-    aws: &AwsArgs,
-    wanted: &Wanted<'_>,
-    batch_bytes: u64,
-    summary: &mut InputSummary,
-    hand_over: &mut HandOver<'_>,
-) -> anyhow::Result<()> {
-    let window = wanted.opts.window;
-    let oldest = wanted.now - lookup::HISTORY_DAYS * 86_400_000;
-    if let Some(since) = window.since {
-        // A minute of slack: `--since 90d` means the whole history.
-        anyhow::ensure!(
-            since >= oldest - 60_000,
-            "--since {} is older than the {} days of event history the CloudTrail API keeps (it reaches back to {}); read the trail from S3 (--s3) or from files (--logs) instead",
-            crate::time::format_millis(since),
-            lookup::HISTORY_DAYS,
-            crate::time::format_millis(oldest),
-        );
-    }
-    let (rt, sdk) = aws.connect()?;
-    let regions = if aws.all_regions {
-        rt.block_on(enabled_regions(&sdk))?
-    } else if !aws.regions.is_empty() {
-        aws.regions.clone()
-    } else {
-        match sdk.region() {
-            Some(r) => vec![r.to_string()],
-            None => anyhow::bail!(
-                "which regions? pass --region R (repeatable) or --all-regions, or set AWS_REGION or a profile's region"
-            ),
-        }
-    };
-
-    let filter = wanted.opts.filter;
-    let mut regions = regions;
-    if filter.trust_changes && !filter.all && !regions.iter().any(|r| r == "us-east-1") {
-        // IAM is global: its events are logged in us-east-1 only.
-        regions.push("us-east-1".to_string());
-    }
-    let mut lookups = Vec::new();
-    let mut inventory = None;
-    if filter.all {
-        lookups.push(None);
-    } else {
-        if filter.web_identity {
-            lookups.push(Some(Lookup::event_name(WEB_IDENTITY)));
-        }
-        if filter.trust_changes {
-            lookups.push(Some(Lookup::event_source("iam.amazonaws.com")));
-        }
-        if filter.long_lived_keys {
-            match rt.block_on(keys::inventory(&sdk, wanted.policy)) {
-                Ok(inv) => {
-                    lookups.extend(inv.keys.iter().map(|k| Some(Lookup::access_key(&k.access_key_id))));
-                    if inv.root_has_keys {
-                        lookups.push(Some(Lookup::user_name("root")));
-                    }
-                    inventory = Some(inv);
-                }
-                Err(e) => summary.failed(FileFailure::named(
-                    "iam",
-                    FailReason::Request,
-                    format!("{e}: the account's long-lived keys could not be listed, so their use was not looked up"),
-                )),
-            }
-        }
-    }
-    let plan = Arc::new(Plan {
-        regions,
-        lookups,
-        start: window.since.unwrap_or(oldest),
-        end: window.until.unwrap_or(wanted.now),
-        interval: lookup::DEFAULT_INTERVAL,
-    });
-
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<lookup::Page>(64);
-    let pull = {
-        let (sdk, plan) = (sdk.clone(), plan.clone());
-        rt.spawn(async move { lookup::pull(&sdk, plan, tx).await })
-    };
-    let mut collector = Collector::new(wanted.opts);
-    while let Some(page) = rx.blocking_recv() {
-        for event in &page.events {
-            collector.push(&page.source, event);
-        }
-        if collector.pending_bytes() >= batch_bytes {
-            hand_over(collector.take()?, summary)?;
-        }
-    }
-    hand_over(collector.take()?, summary)?;
-    let outcomes = rt.block_on(pull).context("the API pull failed")?;
-    for o in &outcomes {
-        if let Some(e) = &o.error {
-            summary.failed(FileFailure::named(
-                &format!("cloudtrail-api:{}", o.region),
-                FailReason::Request,
-                e,
-            ));
-        }
-    }
-    let api = ApiSummary::new(&plan, outcomes, inventory);
-    summary.set_source("api", to_json(&api), api.describe());
-    Ok(())
-}
-
-/// The regions enabled for the account (Account `ListRegions`).
-async fn enabled_regions(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<String>> {
-    use aws_sdk_account::types::RegionOptStatus;
-    let conf = aws_sdk_account::config::Builder::from(sdk)
-        .region(crate::aws::home_region(sdk))
-        .build();
-    let client = aws_sdk_account::Client::from_conf(conf);
-    let pages: Vec<_> = client
-        .list_regions()
-        .region_opt_status_contains(RegionOptStatus::Enabled)
-        .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "--all-regions: Account ListRegions failed ({}); grant account:ListRegions or name the regions with --region",
-                crate::aws::describe_error(&e)
-            )
-        })?;
-    let mut regions: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.regions())
-        .filter_map(|r| r.region_name().map(str::to_owned))
-        .collect();
-    regions.sort();
-    regions.dedup();
-    anyhow::ensure!(
-        !regions.is_empty(),
-        "--all-regions: the account lists no enabled region"
-    );
-    Ok(regions)
-}
-
-fn read_s3(
-    urls: &[S3Url],
-    aws: &AwsArgs,
-    wanted: &Wanted<'_>,
-    batch_bytes: u64,
-    summary: &mut InputSummary,
-    hand_over: &mut HandOver<'_>,
-) -> anyhow::Result<()> {
-    let (rt, sdk) = aws.connect()?;
-    let scope = Scope {
-        window: wanted.opts.window,
-        now: wanted.now,
-        accounts: aws.accounts.clone(),
-        regions: aws.regions.clone(),
-    };
-    for url in urls {
-        let client = match rt.block_on(s3::bucket_client(&sdk, url)) {
-            Ok(c) => c,
-            Err(e) => {
-                summary.failed(FileFailure::named(&url.to_string(), FailReason::Request, e));
-                continue;
-            }
-        };
-        let mut listing = rt.block_on(s3::list(&client, url, &scope, summary));
-        let objects = std::mem::take(&mut listing.keys);
-        let sizes: Vec<u64> = objects.iter().map(|o| o.size).collect();
-        for range in batches(&sizes, batch_bytes) {
-            let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-            let chunk = objects[range].to_vec();
-            let max = wanted.opts.read.max_file_size;
-            rt.spawn(s3::fetch(
-                client.clone(),
-                url.bucket.clone(),
-                chunk,
-                max,
-                tx,
-            ));
-            let blobs = std::iter::from_fn(move || rx.blocking_recv());
-            let got = ingest::ingest_blobs(blobs, &wanted.opts).context("reading S3 objects")?;
-            hand_over(got, summary)?;
-        }
-        summary.push_source("s3", to_json(&listing), listing.describe());
-    }
-    Ok(())
-}
-
 /// A source's account as JSON (plain data: it always serializes).
 fn to_json(account: &impl serde::Serialize) -> serde_json::Value {
     serde_json::to_value(account).unwrap_or(serde_json::Value::Null)
@@ -429,9 +275,24 @@ impl SourceArgs {
         &self,
         stderr: &mut dyn Write,
     ) -> anyhow::Result<(LazyFrame, Option<InputSummary>)> {
+        self.events_since(stderr, None, &mut Marks::default())
+    }
+
+    /// [`SourceArgs::events`], passing over what `seen` (a state) says was
+    /// read, and noting in `marks` what this read.
+    pub fn events_since(
+        &self,
+        stderr: &mut dyn Write,
+        seen: Option<&Saved>,
+        marks: &mut Marks,
+    ) -> anyhow::Result<(LazyFrame, Option<InputSummary>)> {
         let window = self.window.window()?;
         let input = Input::pick(&self.logs, self.store.as_deref(), &self.remote)?;
         if let Input::Store(dir) = input {
+            anyhow::ensure!(
+                seen.is_none(),
+                "--state goes with --logs, --s3 or --api: a store is read whole (`ingest` keeps the store's own state)"
+            );
             let lf = crate::store::within(Store::scan(dir)?, &window);
             return Ok((lf, None));
         }
@@ -442,8 +303,9 @@ impl SourceArgs {
             },
             policy: None,
             now: self.window.now()?,
+            seen,
         };
-        let got = read_all(&input, &wanted)?;
+        let got = read_all(&input, &wanted, marks)?;
         for failure in &got.summary.files_failed {
             writeln!(stderr, "ctaudit: {}", terminal(&failure.to_string()))?;
         }
