@@ -585,3 +585,59 @@ fn a_profile_of_the_shared_files_gives_credentials_and_region() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
 }
+
+#[test]
+fn a_report_with_a_state_resumes_each_region_and_counts_nothing_twice() {
+    let trail = load_trail(&root().join("sample-logs"));
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let report = [
+        &[
+            "report",
+            "--api",
+            "--all-regions",
+            "--policy",
+            "sample-logs/policy.toml",
+            "--state",
+            path_str(&state),
+            "--format",
+            "json",
+        ][..],
+        &WINDOW,
+    ]
+    .concat();
+    let first = run_api(&fake, &report);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert_eq!(json(&first)["summary"]["iam-user-keys"], 12);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let marks = saved["api"].as_object().unwrap().clone();
+    assert!(!marks.is_empty());
+    let requests_before = fake.stats(|s| s.starts.len());
+
+    let second = run_api(&fake, &report);
+    let doc = json(&second);
+    assert_eq!(second.code, 0, "nothing new: {}", second.stderr);
+    for (report, n) in doc["summary"].as_object().unwrap() {
+        assert_eq!(n, 0, "{report} counted an event twice");
+    }
+    assert!(
+        doc["input"]["events_skipped"]["already-read"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Each region was asked from 30 minutes before its newest event on.
+    let starts = fake.stats(|s| s.starts[requests_before..].to_vec());
+    assert!(!starts.is_empty());
+    for (region, start) in starts {
+        let mark = &marks[&format!("111122223333/{region}")];
+        let newest = chrono::DateTime::parse_from_rfc3339(mark["newest"].as_str().unwrap())
+            .unwrap()
+            .timestamp() as f64;
+        assert!(
+            (start - (newest - 1800.0)).abs() < 1.0,
+            "{region}: asked from {start}, newest {newest}"
+        );
+    }
+}

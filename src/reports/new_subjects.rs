@@ -217,3 +217,133 @@ fn judge_key(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::testing::{frame, web_identity};
+
+    const ROLE: &str = "arn:aws:iam::111122223333:role/deploy";
+
+    fn key_use(id: &str, time: &str, key: &str, ip: &str, agent: &str) -> String {
+        format!(
+            r#"{{"eventTime":"{time}","eventID":"{id}","eventName":"ListBuckets","eventSource":"s3.amazonaws.com","sourceIPAddress":"{ip}","userAgent":"{agent}","userIdentity":{{"type":"IAMUser","accessKeyId":"{key}","arn":"arn:aws:iam::111122223333:user/ci"}}}}"#
+        )
+    }
+
+    fn kinds(records: &[String], history: Option<&History>) -> Vec<(String, String)> {
+        let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+        let ctx = Context {
+            policy: None,
+            history,
+            now: 0,
+        };
+        let f = NewSubjects.run(&frame(&refs), ctx).unwrap();
+        let (s, k) = (
+            strs(&f.events, "severity").unwrap(),
+            strs(&f.events, "kind").unwrap(),
+        );
+        (0..f.events.height())
+            .map(|i| (s.get(i).unwrap().to_string(), k.get(i).unwrap().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_against_a_baseline_and_nothing_without_one() {
+        let past = [
+            web_identity(
+                "2026-11-01T10:00:00Z",
+                ROLE,
+                "repo:acme/api:ref:refs/heads/main",
+                "sts.amazonaws.com",
+                None,
+            ),
+            key_use(
+                "k0",
+                "2026-11-01T10:00:00Z",
+                "AKIAKNOWN00000000001",
+                "198.51.100.7",
+                "aws-cli/2.15.0 Python/3.11",
+            ),
+        ];
+        let refs: Vec<&str> = past.iter().map(String::as_str).collect();
+        let mut history = History::default();
+        history.observe(&frame(&refs)).unwrap();
+
+        let now = [
+            // Known: nothing.
+            web_identity(
+                "2026-11-20T10:00:00Z",
+                ROLE,
+                "repo:acme/api:ref:refs/heads/main",
+                "sts.amazonaws.com",
+                None,
+            ),
+            // A new branch of a known repository.
+            web_identity(
+                "2026-11-20T10:01:00Z",
+                ROLE,
+                "repo:acme/api:ref:refs/heads/hotfix",
+                "sts.amazonaws.com",
+                None,
+            ),
+            // A repository that never used the role.
+            web_identity(
+                "2026-11-20T10:02:00Z",
+                ROLE,
+                "repo:acme/sandbox:ref:refs/heads/main",
+                "sts.amazonaws.com",
+                None,
+            ),
+            // A failed call is nobody's first use.
+            web_identity(
+                "2026-11-20T10:03:00Z",
+                ROLE,
+                "repo:evil/x:ref:refs/heads/main",
+                "sts.amazonaws.com",
+                Some(("AccessDenied", "no")),
+            ),
+            key_use(
+                "k1",
+                "2026-11-20T10:04:00Z",
+                "AKIAKNOWN00000000001",
+                "198.51.100.200",
+                "aws-cli/2.22.0 Python/3.12",
+            ),
+            key_use(
+                "k2",
+                "2026-11-20T10:05:00Z",
+                "AKIAKNOWN00000000001",
+                "203.0.113.9",
+                "aws-cli/2.22.0",
+            ),
+            key_use(
+                "k3",
+                "2026-11-20T10:06:00Z",
+                "AKIAKNOWN00000000001",
+                "198.51.100.7",
+                "Boto3/1.34.0",
+            ),
+            key_use(
+                "k4",
+                "2026-11-20T10:07:00Z",
+                "AKIANEW0000000000001",
+                "198.51.100.7",
+                "aws-cli/2.22.0",
+            ),
+        ];
+        let pair = |s: &str, k: &str| (s.to_string(), k.to_string());
+        assert_eq!(
+            kinds(&now, Some(&history)),
+            [
+                pair("medium", "new-subject"),
+                pair("high", "new-repository"),
+                pair("medium", "new-key-network"),
+                pair("low", "new-key-agent"),
+                pair("high", "new-key"),
+            ]
+        );
+        assert!(kinds(&now, None).is_empty(), "no history, nothing is new");
+        assert!(NewSubjects.note(&Context::default()).is_some());
+    }
+}

@@ -38,6 +38,8 @@ pub struct Stats {
     pub injected: u64,
     /// Other operations by name (`iam:ListUsers`, `account:ListRegions`).
     pub other: BTreeMap<String, u64>,
+    /// Each `LookupEvents` request's region and `StartTime` (epoch seconds).
+    pub starts: Vec<(String, f64)>,
 }
 
 impl Stats {
@@ -327,6 +329,8 @@ fn lookup_events(req: &Request, region: &str, state: &Mutex<State>) -> (u16, &'s
         .entry(region.to_string())
         .or_default()
         .push((now, lookup.clone()));
+    let start = input["StartTime"].as_f64().unwrap_or(0.0);
+    st.stats.starts.push((region.to_string(), start));
     // The API's limit: 2 requests per second per region.
     let recent = st.recent.entry(region.to_string()).or_default();
     recent.retain(|t| now.duration_since(*t) < Duration::from_secs(1));
