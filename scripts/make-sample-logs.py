@@ -74,7 +74,7 @@ def base(t, name, source, region="us-east-1", account=ACCT):
 
 
 def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, region="us-east-1",
-                 account=ACCT, ip=None, followups=()):
+                 account=ACCT, ip=None, followups=(), duration=3600):
     """An AssumeRoleWithWebIdentity call; on success, the session's follow-up calls."""
     provider = f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
     role_arn = f"arn:aws:iam::{account}:role/{role}"
@@ -89,7 +89,7 @@ def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, reg
         },
         "sourceIPAddress": ip,
         "userAgent": GHA_UA,
-        "requestParameters": {"roleArn": role_arn, "roleSessionName": "GitHubActions", "durationSeconds": 3600},
+        "requestParameters": {"roleArn": role_arn, "roleSessionName": "GitHubActions", "durationSeconds": duration},
         "resources": [{"accountId": account, "type": "AWS::IAM::Role", "ARN": role_arn}],
         "additionalEventData": {"identityProviderConnectionVerificationMethod": "IAMTrustStore"},
         "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
@@ -328,6 +328,21 @@ session_call(at(19, 11, 40), "UpdateOpenIDConnectProviderThumbprint", "iam.amazo
     "openIDConnectProviderArn": PROVIDER, "thumbprintList": ["1c58a3a8518e8759bf075b76b750d4f2df264fcd"]})
 session_call(at(19, 11, 45), "AttachRolePolicy", "iam.amazonaws.com", {
     "roleName": "gha-prod-deploy", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+
+# Issue #13: where callers come from, how long sessions last, failure bursts.
+# The self-hosted build fleet assumes its role from its VPC, and once from
+# an EC2 address outside it (unexpected-network, medium).
+web_identity(at(20, 10, 5), "gha-selfhosted-build", "repo:acme/build:ref:refs/heads/main", ip="10.40.3.7")
+web_identity(at(20, 10, 35), "gha-selfhosted-build", "repo:acme/build:ref:refs/heads/main", ip="3.120.181.40")
+# Sessions asked for longer than the hour the policy allows (long-sessions).
+web_identity(at(20, 13, 0), "gha-staging-deploy", "repo:acme/web:environment:staging", duration=7200)
+web_identity(at(20, 14, 30), "gha-prod-deploy", "repo:acme/api:environment:production", duration=43200)
+# One address trying five roles' trust within four minutes (a burst in failures).
+for i, role in enumerate(["gha-prod-deploy", "gha-staging-deploy", "gha-readonly-plan",
+                          "gha-selfhosted-build", "gha-experiments"]):
+    web_identity(at(21, 4, 10 + i), role, "repo:mallory/api:ref:refs/heads/main", ip="203.0.113.66",
+                 error=("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))
+
 
 def write(out):
     by_file = defaultdict(list)

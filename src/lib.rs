@@ -13,6 +13,7 @@ pub mod exit;
 pub mod frame;
 pub mod ingest;
 pub mod lockfile;
+pub mod network;
 pub mod output;
 pub mod policy;
 pub mod redact;

@@ -168,6 +168,7 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     col::EVENT_SOURCE,
     col::AWS_REGION,
     col::SOURCE_IP,
+    col::SOURCE_NETWORK,
     col::ERROR_CODE,
     col::RESOURCES,
     col::ACCESS_KEY_ID,

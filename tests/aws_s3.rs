@@ -317,7 +317,7 @@ fn ingest_from_s3_fills_the_store_like_ingest_from_disk() {
     let a = ctaudit_env(&["query", "--store", s3_store, q, "--format", "csv"], &[]);
     let b = ctaudit_env(&["query", "--store", disk_store, q, "--format", "csv"], &[]);
     assert_eq!(a.stdout, b.stdout);
-    assert_eq!(a.stdout.lines().count(), 207, "206 events and a header");
+    assert_eq!(a.stdout.lines().count(), 216, "215 events and a header");
 }
 
 #[test]

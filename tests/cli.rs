@@ -38,12 +38,15 @@ fn sample_table_shows_every_report_and_exits_1() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     for line in [
-        "failures: Failed OIDC role assumptions: 7 findings in 6 groups",
+        "failures: Failed OIDC role assumptions: 12 findings in 7 groups",
         "unexpected-subjects: Role assumptions from unexpected subjects or audiences: 7 findings in 7 groups",
         "off-hours: Role assumptions outside business hours: 5 findings in 5 groups",
         "iam-user-keys: Long-lived IAM user access keys in use: 12 findings in 5 groups",
-        "events: 206 read, 75 kept",
-        "findings: failures 7, unexpected-subjects 7, off-hours 5, iam-user-keys 12, trust-changes 4",
+        "events: 215 read, 84 kept",
+        "findings: failures 12, unexpected-subjects 7, off-hours 5, iam-user-keys 12, trust-changes 4, new-subjects 0, unexpected-network 2, long-sessions 2, shared-roles 30",
+        "unexpected-network: Callers outside their expected networks: 2 findings in 2 groups",
+        "long-sessions: Role sessions asked for longer than allowed: 2 findings in 2 groups",
+        "shared-roles: Roles shared by repositories, or by production and other contexts: 30 findings in 1 groups",
     ] {
         assert!(
             run.stdout.contains(line),
@@ -59,28 +62,31 @@ fn sample_json_has_findings_summary_and_input() {
     assert_eq!(run.code, 1);
     let v = json(&run);
     let expected: BTreeMap<String, u64> = [
-        ("failures", 7),
+        ("failures", 12),
         ("unexpected-subjects", 7),
         ("off-hours", 5),
         ("iam-user-keys", 12),
         ("trust-changes", 4),
         // A run with no history builds the baseline: nothing is new.
         ("new-subjects", 0),
+        ("unexpected-network", 2),
+        ("long-sessions", 2),
+        ("shared-roles", 30),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_string(), n))
     .collect();
     assert_eq!(summary(&v), expected);
     let findings = v["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 35);
+    assert_eq!(findings.len(), 74);
     for f in findings {
         for key in ["report", "severity", "event_id", "event_time"] {
             assert!(f[key].is_string(), "{key} missing in {f}");
         }
     }
-    assert_eq!(v["input"]["files_read"], 99);
-    assert_eq!(v["input"]["events_read"], 206);
-    assert_eq!(v["input"]["events_kept"], 75);
+    assert_eq!(v["input"]["files_read"], 103);
+    assert_eq!(v["input"]["events_read"], 215);
+    assert_eq!(v["input"]["events_kept"], 84);
     assert_eq!(v["input"]["events_skipped"]["not-needed"], 131);
     assert_eq!(v["input"]["files_skipped"]["digest"], 1);
     // The root key is the one critical key finding; AdministratorAccess on
@@ -131,10 +137,10 @@ fn csv_has_one_row_per_finding() {
     assert_eq!(&headers[2], "event_id");
     assert_eq!(&headers[3], "event_time");
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 35);
+    assert_eq!(rows.len(), 74);
     // The input summary goes to stderr, the data to stdout.
     assert!(
-        run.stderr.contains("events: 206 read, 75 kept"),
+        run.stderr.contains("events: 215 read, 84 kept"),
         "{}",
         run.stderr
     );
@@ -199,7 +205,7 @@ fn without_a_policy_the_reports_that_need_one_say_so() {
     );
     // Without a policy nobody is exempt from iam-user-keys.
     assert_eq!(summary(&v)["iam-user-keys"], 13);
-    assert_eq!(summary(&v)["failures"], 7);
+    assert_eq!(summary(&v)["failures"], 12);
     let table = ctaudit(&["report", "--logs", "sample-logs"]);
     assert!(
         table.stdout.contains(
@@ -210,7 +216,7 @@ fn without_a_policy_the_reports_that_need_one_say_so() {
 
 #[test]
 fn no_findings_exits_0() {
-    let run = sample(&["--report", "failures", "--since", "2026-11-21"]);
+    let run = sample(&["--report", "failures", "--since", "2026-11-22"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -403,12 +409,15 @@ fn list_reports_prints_the_registry_with_docs() {
             "off-hours",
             "iam-user-keys",
             "trust-changes",
-            "new-subjects"
+            "new-subjects",
+            "unexpected-network",
+            "long-sessions",
+            "shared-roles"
         ]
     );
     let run = ctaudit(&["list-reports", "--long"]);
     assert!(run.stdout.contains("**How to fix it.**"));
-    assert_eq!(run.stdout.matches("**Why it matters.**").count(), 6);
+    assert_eq!(run.stdout.matches("**Why it matters.**").count(), 9);
 }
 
 #[test]
@@ -442,7 +451,7 @@ fn a_missing_path_is_an_error_but_the_rest_is_reported() {
     );
     assert!(
         run.stdout
-            .contains("failures: Failed OIDC role assumptions: 7 findings"),
+            .contains("failures: Failed OIDC role assumptions: 12 findings"),
         "{}",
         run.stdout
     );

@@ -429,7 +429,7 @@ fn concurrent_ingests_leave_a_whole_store() {
     let out = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
     let added: Vec<bool> = [&a, &b]
         .iter()
-        .map(|o| out(o).contains("206 events added, 0 already stored"))
+        .map(|o| out(o).contains("215 events added, 0 already stored"))
         .collect();
     assert_eq!(
         added.iter().filter(|x| **x).count(),
@@ -447,7 +447,7 @@ fn concurrent_ingests_leave_a_whole_store() {
         "json",
     ]);
     assert_eq!(q.code, 0, "{}", q.stderr);
-    assert_eq!(json(&q)[0], json!({"n": 206, "d": 206}));
+    assert_eq!(json(&q)[0], json!({"n": 215, "d": 215}));
     // --no-wait refuses while another writer holds the store.
     let lock = std::fs::File::options()
         .write(true)

@@ -70,7 +70,7 @@ fn ingest_in_small_batches_gives_the_same_store() {
     let run = args(small.path(), "4");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("206 events added, 0 already stored"),
+        run.stdout.contains("215 events added, 0 already stored"),
         "{}",
         run.stdout
     );
@@ -91,7 +91,7 @@ fn ingest_in_small_batches_gives_the_same_store() {
         "--reread",
     ]);
     assert!(
-        again.stdout.contains("0 events added, 206 already stored"),
+        again.stdout.contains("0 events added, 215 already stored"),
         "{}",
         again.stdout
     );
@@ -123,7 +123,7 @@ fn ingest_is_idempotent_and_keeps_every_event() {
     let run = ingest(dir.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("206 events added, 0 already stored"),
+        run.stdout.contains("215 events added, 0 already stored"),
         "{}",
         run.stdout
     );
@@ -133,7 +133,7 @@ fn ingest_is_idempotent_and_keeps_every_event() {
         again.stdout.contains("0 events added, 0 already stored")
             && again
                 .stdout
-                .contains("skipped, already read by an earlier run (--state): 99"),
+                .contains("skipped, already read by an earlier run (--state): 103"),
         "{}",
         again.stdout
     );
@@ -147,7 +147,7 @@ fn ingest_is_idempotent_and_keeps_every_event() {
         "--reread",
     ]);
     assert!(
-        reread.stdout.contains("0 events added, 206 already stored"),
+        reread.stdout.contains("0 events added, 215 already stored"),
         "{}",
         reread.stdout
     );
@@ -161,7 +161,7 @@ fn ingest_is_idempotent_and_keeps_every_event() {
         "--format",
         "json",
     ]);
-    assert_eq!(json(&q)[0]["n"], 206, "{}", q.stderr);
+    assert_eq!(json(&q)[0]["n"], 215, "{}", q.stderr);
 }
 
 #[test]
@@ -203,12 +203,12 @@ fn reports_read_the_store_like_the_logs() {
         "--until",
         "2026-11-20",
     ]));
-    assert_eq!(v["input"]["events_read"], 206);
+    assert_eq!(v["input"]["events_read"], 215);
     let skipped = v["input"]["events_skipped"].as_object().unwrap();
     let kept = v["input"]["events_kept"].as_u64().unwrap();
     assert_eq!(
         kept + skipped.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
-        206
+        215
     );
     assert!(
         v["findings"]
@@ -534,7 +534,7 @@ fn duckdb_opens_the_store_as_it_is() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "(206, 206)",
+        "(215, 215)",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

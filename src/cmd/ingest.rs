@@ -25,6 +25,9 @@ pub struct Args {
     #[command(flatten)]
     pub read: ReadArgs,
 
+    #[command(flatten)]
+    pub networks: super::networks::NetworkArgs,
+
     /// The store directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
@@ -80,6 +83,7 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| args.store.join("state.json"));
     let mut state = State::open(&state_path, wait(args.no_wait, &mut *stderr))?;
+    let enricher = args.networks.enricher()?;
     let wanted = Wanted {
         opts: IngestOptions {
             read: args.read.options(),
@@ -88,6 +92,7 @@ pub fn run(
         policy: None,
         now,
         seen: (!args.reread).then(|| state.saved()),
+        enricher: Some(&enricher),
     };
     let mut marks = Marks::default();
     let mut total = AppendStats::default();

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod ingest;
 pub mod list_reports;
+pub mod networks;
 pub mod policy;
 pub mod query;
 pub mod reading;

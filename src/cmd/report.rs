@@ -42,6 +42,9 @@ pub struct Args {
     #[command(flatten)]
     pub read: ReadArgs,
 
+    #[command(flatten)]
+    pub networks: super::networks::NetworkArgs,
+
     /// The policy file (TOML): allowed subjects per role, business hours,
     /// IAM users allowed to keep keys.
     #[arg(long, value_name = "FILE")]
@@ -169,11 +172,17 @@ pub fn run(
         columns,
         read: args.read.options(),
     };
+    let enricher = args.networks.enricher()?;
     let mut marks = Marks::default();
     let mut source_history = None;
     let ingested = match input {
         Input::Store(dir) => {
-            let (frame, summary) = Store::load(dir, &opts.window, &opts.filter, opts.columns)?;
+            let (mut frame, mut summary) =
+                Store::load(dir, &opts.window, &opts.filter, opts.columns)?;
+            // Classed again with this run's ranges and databases.
+            enricher.apply(&mut frame)?;
+            let (json, lines) = enricher.describe();
+            summary.set_source("networks", json, lines);
             if let Some(since) = window.since.filter(|_| wants_baseline) {
                 source_history = baseline::from_store(dir, since, args.state.baseline(), &opts)?;
             }
@@ -185,6 +194,7 @@ pub fn run(
                 policy: policy.as_ref(),
                 now,
                 seen: state.as_ref().map(State::saved),
+                enricher: Some(&enricher),
             };
             let got = read_all(&input, &wanted, &mut marks).context("building the events frame")?;
             match (widened, window.since) {

@@ -131,6 +131,7 @@ pub fn run(
             remote: RemoteArgs::default(),
             read: args.read.clone(),
             window: args.window.clone(),
+            networks: Default::default(),
         };
         let (events, summary) = source.events(stderr)?;
         if summary.is_some_and(|s| s.has_failures()) {

@@ -18,6 +18,10 @@
 //! | `aws_region` | str | `awsRegion` |
 //! | `account_id` | str | `recipientAccountId`, else `userIdentity.accountId` |
 //! | `source_ip` | str | `sourceIPAddress` (as written: may be a host name) |
+//! | `source_network` | str | `github-actions`, `aws`, `private`, `aws-service` or `other` ([`crate::network`]) |
+//! | `source_asn` | str | the caller's autonomous system number, with `--geoip` |
+//! | `source_as_org` | str | its organisation, with `--geoip` |
+//! | `source_country` | str | the caller's country (ISO 3166 alpha-2), with `--geoip` |
 //! | `user_agent` | str | `userAgent` |
 //! | `error_code` | str | `errorCode` |
 //! | `error_message` | str | `errorMessage` |
@@ -33,6 +37,7 @@
 //! | `invoked_by` | str | `userIdentity.invokedBy` |
 //! | `role_arn` | str | `AssumeRole*`: `requestParameters.roleArn` |
 //! | `role_session_name` | str | `AssumeRole*`: `requestParameters.roleSessionName` |
+//! | `session_duration` | str | `AssumeRole*`: `requestParameters.durationSeconds` (seconds asked for; absent: the default, 3600) |
 //! | `issued_access_key_id` | str | `AssumeRole*`: `responseElements.credentials.accessKeyId` |
 //! | `assumed_role_arn` | str | `AssumeRole*`: `responseElements.assumedRoleUser.arn` |
 //! | `subject` | str | `AssumeRoleWith*`: `responseElements.subjectFromWebIdentityToken`; for failed calls `userIdentity.userName` or the tail of `principalId` |
@@ -77,6 +82,10 @@ pub mod col {
     pub const AWS_REGION: &str = "aws_region";
     pub const ACCOUNT_ID: &str = "account_id";
     pub const SOURCE_IP: &str = "source_ip";
+    pub const SOURCE_NETWORK: &str = "source_network";
+    pub const SOURCE_ASN: &str = "source_asn";
+    pub const SOURCE_AS_ORG: &str = "source_as_org";
+    pub const SOURCE_COUNTRY: &str = "source_country";
     pub const USER_AGENT: &str = "user_agent";
     pub const ERROR_CODE: &str = "error_code";
     pub const ERROR_MESSAGE: &str = "error_message";
@@ -92,6 +101,7 @@ pub mod col {
     pub const INVOKED_BY: &str = "invoked_by";
     pub const ROLE_ARN: &str = "role_arn";
     pub const ROLE_SESSION_NAME: &str = "role_session_name";
+    pub const SESSION_DURATION: &str = "session_duration";
     pub const ISSUED_ACCESS_KEY_ID: &str = "issued_access_key_id";
     pub const ASSUMED_ROLE_ARN: &str = "assumed_role_arn";
     pub const SUBJECT: &str = "subject";
@@ -113,7 +123,7 @@ pub mod col {
 
 /// The string columns, in frame order (after `event_time`). The index of a
 /// name here is its slot in [`Row`].
-const STRING_COLUMNS: [&str; 38] = [
+const STRING_COLUMNS: [&str; 43] = [
     col::EVENT_ID,
     col::EVENT_NAME,
     col::EVENT_SOURCE,
@@ -121,6 +131,10 @@ const STRING_COLUMNS: [&str; 38] = [
     col::AWS_REGION,
     col::ACCOUNT_ID,
     col::SOURCE_IP,
+    col::SOURCE_NETWORK,
+    col::SOURCE_ASN,
+    col::SOURCE_AS_ORG,
+    col::SOURCE_COUNTRY,
     col::USER_AGENT,
     col::ERROR_CODE,
     col::ERROR_MESSAGE,
@@ -135,6 +149,7 @@ const STRING_COLUMNS: [&str; 38] = [
     col::INVOKED_BY,
     col::ROLE_ARN,
     col::ROLE_SESSION_NAME,
+    col::SESSION_DURATION,
     col::ISSUED_ACCESS_KEY_ID,
     col::ASSUMED_ROLE_ARN,
     col::SUBJECT,
@@ -165,6 +180,15 @@ enum S {
     AwsRegion,
     AccountId,
     SourceIp,
+    // Filled after the frame is built, by `network::Enricher`.
+    #[allow(dead_code)]
+    SourceNetwork,
+    #[allow(dead_code)]
+    SourceAsn,
+    #[allow(dead_code)]
+    SourceAsOrg,
+    #[allow(dead_code)]
+    SourceCountry,
     UserAgent,
     ErrorCode,
     ErrorMessage,
@@ -179,6 +203,7 @@ enum S {
     InvokedBy,
     RoleArn,
     RoleSessionName,
+    SessionDuration,
     IssuedAccessKeyId,
     AssumedRoleArn,
     Subject,
@@ -376,6 +401,7 @@ impl<'a> Row<'a> {
         }
         self.set(S::RoleArn, p.role_arn.map(Cow::Owned));
         self.set(S::RoleSessionName, p.role_session_name.map(Cow::Owned));
+        self.set(S::SessionDuration, p.duration_seconds.map(Cow::Owned));
         self.set(S::IssuedAccessKeyId, p.issued_access_key_id.map(Cow::Owned));
         self.set(S::AssumedRoleArn, p.assumed_role_arn.map(Cow::Owned));
         self.set(S::Subject, subject.map(Cow::Owned));

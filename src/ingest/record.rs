@@ -453,6 +453,8 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Flat<'a> {
 pub struct AssumeRolePayload {
     pub role_arn: Option<String>,
     pub role_session_name: Option<String>,
+    /// `requestParameters.durationSeconds`, as written.
+    pub duration_seconds: Option<String>,
     pub issued_access_key_id: Option<String>,
     pub subject: Option<String>,
     pub audience: Option<String>,
@@ -500,6 +502,7 @@ impl AssumeRolePayload {
             let req: Flat<'_> = serde_json::from_str(text).ok()?;
             out.role_arn = owned(req.get("roleArn"));
             out.role_session_name = owned(req.get("roleSessionName"));
+            out.duration_seconds = owned(req.get("durationSeconds"));
             Some(())
         });
         payload_object(ev.response_elements, |text| {

@@ -8,6 +8,7 @@
 //! the frame.
 
 pub mod accept;
+pub mod network;
 pub mod suggest;
 
 use std::collections::BTreeSet;
@@ -122,6 +123,14 @@ pub struct RoleRule {
     pub subjects: Vec<Pattern>,
     pub audiences: Vec<Pattern>,
     pub off_hours: OffHoursRule,
+    /// Which runners its callers are expected on; `None`: the default
+    /// (GitHub-hosted for GitHub subjects).
+    pub runners: Option<network::Runners>,
+    /// Networks its callers may also come from.
+    pub networks: Vec<ipnet::IpNet>,
+    /// The longest session it may ask for, in seconds (overrides the
+    /// policy's `max_session`).
+    pub max_session: Option<u32>,
 }
 
 /// Why an instant is outside business hours.
@@ -215,13 +224,59 @@ pub struct RoleVerdict {
 }
 
 /// A loaded policy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     pub business_hours: Option<BusinessHours>,
     pub roles: Vec<RoleRule>,
     pub allowed_users: Vec<Pattern>,
     /// `[[accept]]`: findings accepted for a reason until a date.
     pub accept: Vec<accept::Acceptance>,
+    /// `[network] trusted`: networks every role's callers may come from.
+    pub trusted_networks: Vec<ipnet::IpNet>,
+    /// `[iam_user_keys] networks`: where long-lived keys may be used from
+    /// (empty: not checked).
+    pub key_networks: Vec<ipnet::IpNet>,
+    /// `max_session`: the longest web-identity session asked for that is
+    /// not reported, in seconds (default [`DEFAULT_MAX_SESSION`]).
+    pub max_session: u32,
+    /// `[failures] burst`: when failed assumptions become a burst.
+    pub burst: Burst,
+}
+
+/// `[failures] burst = { count = 10, within = "5m" }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    pub count: usize,
+    /// Milliseconds.
+    pub within: Millis,
+}
+
+impl Default for Burst {
+    fn default() -> Self {
+        Burst {
+            count: 10,
+            within: 5 * 60_000,
+        }
+    }
+}
+
+/// The longest session `long-sessions` lets pass: one hour, the default a
+/// web-identity session gets when it asks for none.
+pub const DEFAULT_MAX_SESSION: u32 = 3600;
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            business_hours: None,
+            roles: Vec::new(),
+            allowed_users: Vec::new(),
+            accept: Vec::new(),
+            trusted_networks: Vec::new(),
+            key_networks: Vec::new(),
+            max_session: DEFAULT_MAX_SESSION,
+            burst: Burst::default(),
+        }
+    }
 }
 
 impl Policy {
@@ -320,12 +375,57 @@ impl SpanError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
+    max_session: Option<u32>,
     business_hours: Option<BusinessHoursFile>,
     #[serde(default)]
     roles: Vec<RoleFile>,
     iam_user_keys: Option<IamUserKeysFile>,
     #[serde(default)]
     accept: Vec<accept::AcceptFile>,
+    network: Option<network::NetworkFile>,
+    failures: Option<FailuresFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailuresFile {
+    burst: Option<BurstFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BurstFile {
+    count: Option<Spanned<usize>>,
+    within: Option<Spanned<String>>,
+}
+
+impl BurstFile {
+    fn check(self) -> Result<Burst, SpanError> {
+        let mut b = Burst::default();
+        if let Some(c) = self.count {
+            if *c.get_ref() < 2 {
+                return Err(SpanError::new(c.span(), "`count` must be at least 2"));
+            }
+            b.count = *c.get_ref();
+        }
+        if let Some(w) = self.within {
+            let text = w.get_ref().trim();
+            let ms = text
+                .ends_with(['s', 'm', 'h'])
+                .then(|| crate::time::parse_bound(text, crate::time::Bound::Since, 0).ok())
+                .flatten()
+                .map(|t| -t)
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| {
+                    SpanError::new(
+                        w.span(),
+                        format!("`within = \"{text}\"` is not a duration: use 90s, 5m or 1h"),
+                    )
+                })?;
+            b.within = ms;
+        }
+        Ok(b)
+    }
 }
 
 #[derive(Deserialize)]
@@ -348,6 +448,10 @@ struct RoleFile {
     audiences: Option<Vec<String>>,
     #[serde(default)]
     off_hours: OffHoursRule,
+    runners: Option<network::Runners>,
+    #[serde(default)]
+    networks: Vec<Spanned<String>>,
+    max_session: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -355,6 +459,8 @@ struct RoleFile {
 struct IamUserKeysFile {
     #[serde(default)]
     allowed_users: Vec<String>,
+    #[serde(default)]
+    networks: Vec<Spanned<String>>,
 }
 
 fn parse_clock(s: &Spanned<String>) -> Result<Option<NaiveTime>, SpanError> {
@@ -402,21 +508,34 @@ impl PolicyFile {
         let roles = self
             .roles
             .into_iter()
-            .map(|r| RoleRule {
-                arn: Pattern::new(r.arn),
-                subjects: r.subjects.into_iter().map(Pattern::new).collect(),
-                audiences: r
-                    .audiences
-                    .unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_string()])
-                    .into_iter()
-                    .map(Pattern::new)
-                    .collect(),
-                off_hours: r.off_hours,
+            .map(|r| {
+                Ok(RoleRule {
+                    networks: network::nets(&r.networks)?,
+                    arn: Pattern::new(r.arn),
+                    subjects: r.subjects.into_iter().map(Pattern::new).collect(),
+                    audiences: r
+                        .audiences
+                        .unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_string()])
+                        .into_iter()
+                        .map(Pattern::new)
+                        .collect(),
+                    off_hours: r.off_hours,
+                    runners: r.runners,
+                    max_session: r.max_session,
+                })
             })
-            .collect();
-        let allowed_users = self
-            .iam_user_keys
-            .map(|k| k.allowed_users.into_iter().map(Pattern::new).collect())
+            .collect::<Result<_, SpanError>>()?;
+        let (allowed_users, key_networks) = match self.iam_user_keys {
+            Some(k) => (
+                k.allowed_users.into_iter().map(Pattern::new).collect(),
+                network::nets(&k.networks)?,
+            ),
+            None => Default::default(),
+        };
+        let trusted_networks = self
+            .network
+            .map(network::NetworkFile::check)
+            .transpose()?
             .unwrap_or_default();
         let accept = self
             .accept
@@ -429,6 +548,13 @@ impl PolicyFile {
             roles,
             allowed_users,
             accept,
+            trusted_networks,
+            key_networks,
+            max_session: self.max_session.unwrap_or(DEFAULT_MAX_SESSION),
+            burst: match self.failures.and_then(|f| f.burst) {
+                Some(b) => b.check()?,
+                None => Burst::default(),
+            },
         })
     }
 }

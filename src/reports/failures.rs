@@ -2,6 +2,7 @@
 
 use polars::prelude::*;
 
+use super::bursts;
 use super::{
     Context, Needs, PolicyNeed, Report, Severity, WEB_IDENTITY_CONTEXT, finding_rows, group,
     string_column, strs, web_identity_calls,
@@ -19,6 +20,7 @@ const CONTEXT: &[&str] = &[
     col::ERROR_MESSAGE,
     "cause",
     "policy_allows",
+    "burst",
 ];
 
 impl Report for Failures {
@@ -70,22 +72,78 @@ impl Report for Failures {
                 Some(_) => "no",
             }));
         }
-        let n = df.height();
+        let times = df
+            .column(col::EVENT_TIME)?
+            .as_materialized_series()
+            .to_physical_repr();
+        let times = times.i64()?;
+        let sources = strs(&df, col::SOURCE_IP)?;
+        let calls: Vec<bursts::Failed<'_>> = (0..df.height())
+            .map(|i| bursts::Failed {
+                time: times.get(i),
+                role: roles.get(i),
+                source: sources.get(i),
+            })
+            .collect();
+        let burst = bursts::find(&calls, &policy.map(|p| p.burst).unwrap_or_default());
         df.with_column(string_column("cause", causes))?;
         df.with_column(string_column("policy_allows", allows))?;
         df.with_column(string_column(
             "severity",
-            std::iter::repeat_n(Some(Severity::Medium.as_str()), n),
+            burst.iter().map(|b| {
+                Some(match b {
+                    Some(_) => Severity::High.as_str(),
+                    None => Severity::Medium.as_str(),
+                })
+            }),
         ))?;
+        df.with_column(string_column("burst", burst))?;
         finding_rows(df, &[CONTEXT, WEB_IDENTITY_CONTEXT])
     }
 
+    /// Calls in a burst are one group per burst (their roles, subjects and
+    /// error codes listed); the others are grouped by role × subject ×
+    /// error code.
     fn group(&self, events: &DataFrame) -> PolarsResult<DataFrame> {
-        group(
-            events,
+        let in_burst = events.column("burst")?.is_not_null();
+        let plain = group(
+            &events.filter(&!&in_burst)?,
             &[col::ROLE_ARN, col::SUBJECT, col::ERROR_CODE],
-            vec![col("cause").first(), col("policy_allows").first()],
-        )
+            vec![
+                col("cause").first(),
+                col("policy_allows").first(),
+                col("burst").first(),
+            ],
+        )?;
+        let bursts = events.filter(&in_burst)?;
+        if bursts.height() == 0 {
+            return Ok(plain);
+        }
+        let joined = |name: &str| {
+            col(name)
+                .unique()
+                .sort(SortOptions::default())
+                .cast(DataType::String)
+                .str()
+                .join(", ", true)
+                .alias(name)
+        };
+        let grouped = group(
+            &bursts,
+            &["burst"],
+            vec![
+                joined(col::ROLE_ARN),
+                joined(col::SUBJECT),
+                joined(col::ERROR_CODE),
+                col("cause").first(),
+                col("policy_allows").first(),
+            ],
+        )?;
+        let order: Vec<PlSmallStr> = plain.get_column_names_owned();
+        let grouped = grouped.select(order)?;
+        let mut out = grouped;
+        out.vstack_mut(&plain)?;
+        Ok(out)
     }
 }
 

@@ -20,6 +20,9 @@ const CONTEXT: &[&str] = &[
     col::EVENT_SOURCE,
     "ci_hint",
     col::SOURCE_IP,
+    col::SOURCE_NETWORK,
+    col::SOURCE_ASN,
+    col::SOURCE_COUNTRY,
     col::USER_AGENT,
     col::ERROR_CODE,
     col::AWS_REGION,
@@ -115,6 +118,7 @@ impl Report for IamUserKeys {
                 distinct("ci_hint"),
                 distinct(col::EVENT_NAME),
                 distinct(col::SOURCE_IP),
+                distinct(col::SOURCE_NETWORK),
                 distinct(col::USER_AGENT),
             ],
         )

@@ -7,12 +7,16 @@
 //! nor format output.
 
 pub mod accept;
+mod bursts;
 mod failures;
 mod iam_user_keys;
+mod long_sessions;
 mod new_subjects;
 mod off_hours;
 mod shared;
+mod shared_roles;
 mod trust_changes;
+mod unexpected_network;
 mod unexpected_subjects;
 
 use std::fmt;
@@ -30,9 +34,12 @@ pub(crate) use shared::*;
 
 pub use failures::Failures;
 pub use iam_user_keys::IamUserKeys;
+pub use long_sessions::LongSessions;
 pub use new_subjects::NewSubjects;
 pub use off_hours::OffHours;
+pub use shared_roles::SharedRoles;
 pub use trust_changes::TrustChanges;
+pub use unexpected_network::UnexpectedNetwork;
 pub use unexpected_subjects::UnexpectedSubjects;
 
 /// Every report, in the order they are run and printed.
@@ -43,6 +50,9 @@ pub static REPORTS: &[&dyn Report] = &[
     &IamUserKeys,
     &TrustChanges,
     &NewSubjects,
+    &UnexpectedNetwork,
+    &LongSessions,
+    &SharedRoles,
 ];
 
 /// Looks a report up by id.

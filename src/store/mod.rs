@@ -385,6 +385,9 @@ fn scan_files(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
             ..Default::default()
         },
         glob: false,
+        // Parts written before a column was added read it as null.
+        schema: Some(std::sync::Arc::new(frame::schema())),
+        allow_missing_columns: true,
         ..Default::default()
     };
     LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)

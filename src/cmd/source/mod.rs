@@ -109,6 +109,8 @@ pub struct Wanted<'a> {
     pub now: Millis,
     /// What earlier runs read (`--state`): not read again.
     pub seen: Option<&'a Saved>,
+    /// Classes callers' addresses (the `source_*` columns), when given.
+    pub enricher: Option<&'a crate::network::Enricher>,
 }
 
 /// Reads the whole input into one events frame (not the store).
@@ -150,8 +152,15 @@ pub fn read_batches(
     let mut summary = InputSummary::default();
     let mut hand_over = |mut got: Ingested, summary: &mut InputSummary| {
         summary.merge(std::mem::take(&mut got.summary));
+        if let Some(e) = wanted.enricher {
+            e.apply(&mut got.frame)?;
+        }
         each(got.frame)
     };
+    if let Some(e) = wanted.enricher {
+        let (json, lines) = e.describe();
+        summary.set_source("networks", json, lines);
+    }
     match input {
         Input::Logs(paths) => {
             let files = ingest::discover::discover(
@@ -266,6 +275,9 @@ pub struct SourceArgs {
 
     #[command(flatten)]
     pub window: WindowArgs,
+
+    #[command(flatten)]
+    pub networks: super::networks::NetworkArgs,
 }
 
 impl SourceArgs {
@@ -296,6 +308,7 @@ impl SourceArgs {
             let lf = crate::store::within(Store::scan(dir)?, &window);
             return Ok((lf, None));
         }
+        let enricher = self.networks.enricher()?;
         let wanted = Wanted {
             opts: IngestOptions {
                 read: self.read.options(),
@@ -304,6 +317,7 @@ impl SourceArgs {
             policy: None,
             now: self.window.now()?,
             seen,
+            enricher: Some(&enricher),
         };
         let got = read_all(&input, &wanted, marks)?;
         for failure in &got.summary.files_failed {

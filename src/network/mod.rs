@@ -1,0 +1,118 @@
+//! Where callers come from: each event's `source_ip` classed as
+//! `github-actions`, `aws`, `private`, `aws-service` or `other`
+//! ([`classes`]), and with `--geoip` its autonomous system and country
+//! ([`geoip`]).
+//!
+//! Every distinct address is looked up once per frame (a frame of millions
+//! of calls from a few thousand runners costs a few thousand lookups), and
+//! each lookup is a binary search in a merged interval table per family
+//! ([`ranges`]), never a scan of the blocks.
+
+pub mod classes;
+pub mod geoip;
+pub mod ranges;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use polars::prelude::*;
+
+use crate::frame::col;
+use classes::{Classes, NetClass};
+use geoip::{GeoIp, Place};
+
+/// The enrichment's columns, in frame order.
+pub const COLUMNS: [&str; 4] = [
+    col::SOURCE_NETWORK,
+    col::SOURCE_ASN,
+    col::SOURCE_AS_ORG,
+    col::SOURCE_COUNTRY,
+];
+
+/// The ranges and databases of one run.
+pub struct Enricher {
+    pub classes: Classes,
+    pub geoip: Option<GeoIp>,
+}
+
+/// One distinct address's answers.
+#[derive(Clone)]
+struct Answer {
+    class: NetClass,
+    place: Place,
+}
+
+impl Enricher {
+    /// What a caller's address says.
+    fn answer(&self, source: &str) -> Answer {
+        match source.trim().parse::<IpAddr>() {
+            Ok(ip) => Answer {
+                class: self.classes.of_ip(ip),
+                place: self.geoip.as_ref().map(|g| g.place(ip)).unwrap_or_default(),
+            },
+            Err(_) => Answer {
+                class: self.classes.classify(source),
+                place: Place::default(),
+            },
+        }
+    }
+
+    /// Fills the enrichment columns of `frame` (the events frame's schema)
+    /// from `source_ip`, where the frame has them.
+    pub fn apply(&self, frame: &mut DataFrame) -> PolarsResult<()> {
+        if frame.height() == 0 || frame.column(col::SOURCE_NETWORK).is_err() {
+            return Ok(());
+        }
+        let ips = frame.column(col::SOURCE_IP)?.str()?.clone();
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        let mut answers: Vec<Answer> = Vec::new();
+        let index: Vec<Option<u32>> = ips
+            .iter()
+            .map(|ip| {
+                let ip = ip?;
+                Some(*seen.entry(ip).or_insert_with(|| {
+                    answers.push(self.answer(ip));
+                    (answers.len() - 1) as u32
+                }))
+            })
+            .collect();
+        let pick = |f: &dyn Fn(&Answer) -> Option<String>| -> StringChunked {
+            let values: Vec<Option<String>> = answers.iter().map(f).collect();
+            index
+                .iter()
+                .map(|i| i.and_then(|i| values[i as usize].as_deref()))
+                .collect()
+        };
+        let geo = self.geoip.is_some();
+        let columns = [
+            pick(&|a| Some(a.class.as_str().to_string())),
+            pick(&|a| geo.then(|| a.place.asn.map(|n| n.to_string())).flatten()),
+            pick(&|a| a.place.as_org.clone()),
+            pick(&|a| a.place.country.clone()),
+        ];
+        for (name, ca) in COLUMNS.iter().zip(columns) {
+            frame.with_column(ca.with_name((*name).into()).into_column())?;
+        }
+        Ok(())
+    }
+
+    /// What the run classed callers by, for the report header and JSON.
+    pub fn describe(&self) -> (serde_json::Value, Vec<String>) {
+        let c = &self.classes;
+        let geo = self.geoip.as_ref().map(GeoIp::describe);
+        let mut lines = vec![format!(
+            "networks: GitHub Actions ranges {} ({} blocks; Azure-wide: a match means GitHub-hosted or elsewhere on Azure), AWS ranges {} ({} blocks)",
+            c.github_source.name, c.github_source.blocks, c.aws_source.name, c.aws_source.blocks
+        )];
+        lines.push(match &geo {
+            Some(dbs) => format!("  GeoIP: {}", dbs.join(", ")),
+            None => "  GeoIP: none (--geoip FILE.mmdb adds ASN and country)".to_string(),
+        });
+        let json = serde_json::json!({
+            "github_actions": c.github_source,
+            "aws": c.aws_source,
+            "geoip": geo,
+        });
+        (json, lines)
+    }
+}
