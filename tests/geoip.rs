@@ -101,8 +101,11 @@ fn countries_are_those_maxminds_reader_finds() {
     ) else {
         return;
     };
-    let rows = enriched(&inputs(test), &[&db]);
-    assert!(rows.len() > 20, "{rows:?}");
+    let inputs = inputs(test);
+    // The sample alone has 8 public addresses; with the corpus, many more.
+    let least = if inputs.len() > 1 { 20 } else { 3 };
+    let rows = enriched(&inputs, &[&db]);
+    assert!(rows.len() > least, "{rows:?}");
     let ips: Vec<&str> = rows.keys().map(String::as_str).collect();
     let expected = python(&[&["country", path_str(&db)][..], &ips].concat());
     let mut with_country = 0;
@@ -112,7 +115,7 @@ fn countries_are_those_maxminds_reader_finds() {
         // A country database has no ASN.
         assert!(row["source_asn"].is_null(), "{row}");
     }
-    assert!(with_country > 20, "{with_country}");
+    assert!(with_country > least, "{with_country}");
     // The header names the database and its build date.
     let run = ctaudit(&[
         "report",
@@ -142,7 +145,9 @@ fn asns_are_those_the_published_asn_table_gives() {
     ) else {
         return;
     };
-    let addresses = enriched(&inputs(test), &[]);
+    let inputs = inputs(test);
+    let least = if inputs.len() > 1 { 20 } else { 3 };
+    let addresses = enriched(&inputs, &[]);
     let v4: Vec<&str> = addresses
         .keys()
         .map(String::as_str)
@@ -152,7 +157,7 @@ fn asns_are_those_the_published_asn_table_gives() {
     let asn_db = dir.path().join("asn.mmdb");
     let expected = python(&[&["asn", path_str(&csv), path_str(&asn_db)][..], &v4].concat());
     // Both databases at once: each field from the one that has it.
-    let rows = enriched(&inputs(test), &[&country, &asn_db]);
+    let rows = enriched(&inputs, &[&country, &asn_db]);
     let mut with_asn = 0;
     for ip in &v4 {
         let row = &rows[*ip];
@@ -169,5 +174,5 @@ fn asns_are_those_the_published_asn_table_gives() {
             "{row}"
         );
     }
-    assert!(with_asn > 20, "{with_asn} of {}", v4.len());
+    assert!(with_asn > least, "{with_asn} of {}", v4.len());
 }

@@ -189,6 +189,29 @@ fn fresh_lists_replace_the_built_in_ones() {
         "{}",
         report.stdout
     );
+    // Or named by the policy, relative to it.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "[network]\ngithub_meta = \"github.txt\"\n").unwrap();
+    let report = ctaudit(&[
+        "report",
+        "--logs",
+        "sample-logs",
+        "--report",
+        "unexpected-network",
+        "--policy",
+        path_str(&policy),
+        "--format",
+        "json",
+    ]);
+    let doc = json(&report);
+    assert_eq!(
+        doc["input"]["networks"]["github_actions"]["name"],
+        path_str(&github),
+        "{}",
+        report.stderr
+    );
+    // Every GitHub-hosted call is now outside "GitHub's" ranges.
+    assert!(doc["summary"]["unexpected-network"].as_u64().unwrap() > 20);
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "10.0.0.0/8\nnot-a-network\n").unwrap();
     let run = ctaudit(&[
@@ -362,4 +385,78 @@ fn records(dir: &Path) -> Vec<Value> {
         }
     }
     out
+}
+
+#[test]
+fn role_assumptions_outside_their_runners_on_the_real_corpus() {
+    let Some(corpus) = real_corpus("role_assumptions_outside_their_runners_on_the_real_corpus")
+    else {
+        return;
+    };
+    let (github, _) = published();
+    // From the raw records: successful GitHub web-identity assumptions, and
+    // which of them came from outside GitHub's ranges.
+    let calls: Vec<(String, String, bool)> = records(&corpus)
+        .iter()
+        .filter(|r| r["eventName"] == "AssumeRoleWithWebIdentity" && r["errorCode"].is_null())
+        .filter(|r| {
+            r.to_string()
+                .contains("token.actions.githubusercontent.com")
+        })
+        .filter_map(|r| {
+            let ip: IpAddr = r["sourceIPAddress"].as_str()?.parse().ok()?;
+            Some((
+                r["eventID"].as_str()?.to_string(),
+                r["requestParameters"]["roleArn"].as_str()?.to_string(),
+                !github.iter().any(|n| n.contains(&ip)),
+            ))
+        })
+        .collect();
+    assert!(!calls.is_empty(), "the corpus has a GitHub OIDC assumption");
+    let flagged = |policy: Option<&Path>| -> BTreeSet<String> {
+        let mut args = vec![
+            "report",
+            "--logs",
+            path_str(&corpus),
+            "--report",
+            "unexpected-network",
+            "--format",
+            "json",
+        ];
+        if let Some(p) = policy {
+            args.extend(["--policy", path_str(p)]);
+        }
+        let run = ctaudit(&args);
+        json(&run)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["event_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // GitHub subjects are expected on GitHub's ranges by default.
+    let outside: BTreeSet<String> = calls.iter().filter(|c| c.2).map(|c| c.0.clone()).collect();
+    assert_eq!(flagged(None), outside);
+    // Said to run on a self-hosted fleet elsewhere, every call of the role is outside.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    let role = &calls[0].1;
+    std::fs::write(
+        &policy,
+        format!("[[roles]]\narn = \"{role}\"\nsubjects = [\"*\"]\nrunners = \"self-hosted\"\nnetworks = [\"10.0.0.0/8\"]\n"),
+    )
+    .unwrap();
+    let of_role: BTreeSet<String> = calls
+        .iter()
+        .filter(|c| &c.1 == role)
+        .map(|c| c.0.clone())
+        .collect();
+    assert_eq!(flagged(Some(&policy)), of_role);
+    // And with runners = "any", nothing.
+    std::fs::write(
+        &policy,
+        format!("[[roles]]\narn = \"{role}\"\nrunners = \"any\"\n"),
+    )
+    .unwrap();
+    assert!(flagged(Some(&policy)).is_empty());
 }

@@ -29,7 +29,17 @@ pub struct NetworkArgs {
 impl NetworkArgs {
     /// Loads the ranges and opens the databases (once per run).
     pub fn enricher(&self) -> anyhow::Result<Enricher> {
-        let classes = Classes::load(self.github_meta.as_deref(), self.aws_ranges.as_deref())?;
+        self.enricher_for(None)
+    }
+
+    /// Like [`NetworkArgs::enricher`], with the policy's `[network]` range
+    /// files where no flag names one.
+    pub fn enricher_for(&self, policy: Option<&crate::policy::Policy>) -> anyhow::Result<Enricher> {
+        let (github, aws) = policy.map(|p| p.range_files.clone()).unwrap_or_default();
+        let classes = Classes::load(
+            self.github_meta.as_deref().or(github.as_deref()),
+            self.aws_ranges.as_deref().or(aws.as_deref()),
+        )?;
         let geoip = if self.geoip.is_empty() {
             None
         } else {

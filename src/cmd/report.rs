@@ -172,7 +172,7 @@ pub fn run(
         columns,
         read: args.read.options(),
     };
-    let enricher = args.networks.enricher()?;
+    let enricher = args.networks.enricher_for(policy.as_ref())?;
     let mut marks = Marks::default();
     let mut source_history = None;
     let ingested = match input {

@@ -181,13 +181,11 @@ enum S {
     AccountId,
     SourceIp,
     // Filled after the frame is built, by `network::Enricher`.
-    #[allow(dead_code)]
     SourceNetwork,
     #[allow(dead_code)]
     SourceAsn,
     #[allow(dead_code)]
     SourceAsOrg,
-    #[allow(dead_code)]
     SourceCountry,
     UserAgent,
     ErrorCode,
@@ -646,6 +644,15 @@ pub struct FrameBuilder {
     /// The current file's name and its rows not yet in `sources`.
     run: Option<(String, usize)>,
     len: usize,
+    /// The columns filled. No record fills the enrichment columns
+    /// (`source_network`…): those asked for start as null columns, which
+    /// take no memory, until [`crate::network::Enricher`] fills them.
+    columns: Columns,
+}
+
+/// Filled after the frame is built, never from a record.
+fn is_enrichment(index: usize) -> bool {
+    (S::SourceNetwork as usize..=S::SourceCountry as usize).contains(&index)
 }
 
 impl Default for FrameBuilder {
@@ -665,13 +672,14 @@ impl FrameBuilder {
                 .iter()
                 .enumerate()
                 .map(|(i, n)| {
-                    (columns.has_str(i) && i != S::SourceFile as usize)
+                    (columns.has_str(i) && i != S::SourceFile as usize && !is_enrichment(i))
                         .then(|| StringChunkedBuilder::new((*n).into(), 0))
                 })
                 .collect(),
             sources: MutableBinaryViewArray::new(),
             run: None,
             len: 0,
+            columns,
         }
     }
 
@@ -718,9 +726,15 @@ impl FrameBuilder {
         columns.push(self.time.finish().into_series().cast(&time_dtype())?.into());
         let mut read_only = self.read_only;
         let mut sources = Some(self.sources);
-        for (name, b) in STRING_COLUMNS.iter().zip(self.strs) {
+        for (i, (name, b)) in STRING_COLUMNS.iter().zip(self.strs).enumerate() {
             if let Some(b) = b {
                 columns.push(b.finish().into_series().into());
+            } else if is_enrichment(i) && self.columns.has_str(i) {
+                columns.push(Column::full_null(
+                    (*name).into(),
+                    self.len,
+                    &DataType::String,
+                ));
             } else if *name == col::SOURCE_FILE {
                 let names = sources.take().expect("one source_file column").freeze();
                 columns.push(StringChunked::with_chunk((*name).into(), names).into_column());

@@ -90,7 +90,14 @@ impl Enricher {
             pick(&|a| a.place.as_org.clone()),
             pick(&|a| a.place.country.clone()),
         ];
+        // Cut like the frame's other columns: a column whose chunks differ
+        // makes polars copy the whole frame into one chunk later.
+        let lengths: Vec<usize> = ips.chunk_lengths().collect();
         for (name, ca) in COLUMNS.iter().zip(columns) {
+            let mut ca = ca.rechunk().into_owned();
+            if lengths.len() > 1 {
+                ca = ca.match_chunks(lengths.iter().copied());
+            }
             frame.with_column(ca.with_name((*name).into()).into_column())?;
         }
         Ok(())

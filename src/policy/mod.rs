@@ -233,6 +233,9 @@ pub struct Policy {
     pub accept: Vec<accept::Acceptance>,
     /// `[network] trusted`: networks every role's callers may come from.
     pub trusted_networks: Vec<ipnet::IpNet>,
+    /// `[network] github_meta` and `aws_ranges`: range files to use instead
+    /// of the built-in snapshots (resolved against the policy's folder).
+    pub range_files: (Option<PathBuf>, Option<PathBuf>),
     /// `[iam_user_keys] networks`: where long-lived keys may be used from
     /// (empty: not checked).
     pub key_networks: Vec<ipnet::IpNet>,
@@ -272,6 +275,7 @@ impl Default for Policy {
             allowed_users: Vec::new(),
             accept: Vec::new(),
             trusted_networks: Vec::new(),
+            range_files: (None, None),
             key_networks: Vec::new(),
             max_session: DEFAULT_MAX_SESSION,
             burst: Burst::default(),
@@ -286,7 +290,16 @@ impl Policy {
             path: path.to_owned(),
             source,
         })?;
-        Policy::parse(&text).map_err(|e| e.at(path, &text))
+        let mut policy = Policy::parse(&text).map_err(|e| e.at(path, &text))?;
+        // Range files are named relative to the policy file.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for f in [&mut policy.range_files.0, &mut policy.range_files.1]
+            .into_iter()
+            .flatten()
+        {
+            *f = dir.join(&*f);
+        }
+        Ok(policy)
     }
 
     /// Parses policy text; errors carry byte spans until [`Policy::load`]
@@ -532,7 +545,7 @@ impl PolicyFile {
             ),
             None => Default::default(),
         };
-        let trusted_networks = self
+        let network = self
             .network
             .map(network::NetworkFile::check)
             .transpose()?
@@ -548,7 +561,8 @@ impl PolicyFile {
             roles,
             allowed_users,
             accept,
-            trusted_networks,
+            trusted_networks: network.trusted,
+            range_files: (network.github_meta, network.aws_ranges),
             key_networks,
             max_session: self.max_session.unwrap_or(DEFAULT_MAX_SESSION),
             burst: match self.failures.and_then(|f| f.burst) {

@@ -48,11 +48,28 @@ impl Runners {
 pub(super) struct NetworkFile {
     #[serde(default)]
     trusted: Vec<Spanned<String>>,
+    github_meta: Option<String>,
+    aws_ranges: Option<String>,
+}
+
+/// `[network]`, checked.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkSection {
+    pub trusted: Vec<IpNet>,
+    /// `github_meta = "FILE"`: GitHub's meta JSON or a CIDR list, relative
+    /// to the policy file (`--github-meta` wins).
+    pub github_meta: Option<std::path::PathBuf>,
+    /// `aws_ranges = "FILE"` (`--aws-ranges` wins).
+    pub aws_ranges: Option<std::path::PathBuf>,
 }
 
 impl NetworkFile {
-    pub(super) fn check(self) -> Result<Vec<IpNet>, SpanError> {
-        nets(&self.trusted)
+    pub(super) fn check(self) -> Result<NetworkSection, SpanError> {
+        Ok(NetworkSection {
+            trusted: nets(&self.trusted)?,
+            github_meta: self.github_meta.map(Into::into),
+            aws_ranges: self.aws_ranges.map(Into::into),
+        })
     }
 }
 

@@ -110,9 +110,26 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Forgets the requests seen so far.
+    /// Forgets the requests seen so far: once moto has finished writing
+    /// down the last run's (it records behind the answers; on a loaded
+    /// machine a late record would land after a reset), the file is emptied
+    /// in place.
     pub fn reset_recording(&self) {
-        let _ = std::fs::remove_file(&self.recording);
+        let size = || std::fs::metadata(&self.recording).map_or(0, |m| m.len());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut last = size();
+        loop {
+            std::thread::sleep(Duration::from_millis(150));
+            let now = size();
+            if now == last || Instant::now() > deadline {
+                break;
+            }
+            last = now;
+        }
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&self.recording);
     }
 
     /// The requests seen since the last reset.
