@@ -12,6 +12,7 @@ pub mod deliver;
 pub mod exit;
 pub mod frame;
 pub mod ingest;
+pub mod kpi;
 pub mod lockfile;
 pub mod network;
 pub mod output;

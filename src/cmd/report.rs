@@ -53,7 +53,9 @@ pub struct Args {
     #[command(flatten)]
     pub window: WindowArgs,
 
-    /// Run only this report (repeatable). Default: all.
+    /// Run only this report (repeatable). Default: all. `summary` is the
+    /// numbers behind the KPIs (in JSON under `summary_stats`), included by
+    /// default with --format markdown.
     #[arg(long = "report", value_name = "NAME", value_parser = report_names())]
     pub reports: Vec<String>,
 
@@ -107,11 +109,21 @@ fn output_path(path: &std::path::Path, window: &Window, now: Millis) -> PathBuf 
     PathBuf::from(text)
 }
 
+/// The name `--report` gives the KPIs' numbers.
+const SUMMARY: &str = "summary";
+
 fn report_names() -> PossibleValuesParser {
-    PossibleValuesParser::new(REPORTS.iter().map(|r| r.id()))
+    PossibleValuesParser::new(REPORTS.iter().map(|r| r.id()).chain([SUMMARY]))
 }
 
 impl Args {
+    /// Whether the KPIs' numbers are wanted: asked for, or by default in
+    /// Markdown.
+    fn wants_summary(&self) -> bool {
+        self.reports.iter().any(|r| r == SUMMARY)
+            || (self.reports.is_empty() && self.format == Format::Markdown)
+    }
+
     fn selected(&self) -> Vec<&'static dyn Report> {
         if self.reports.is_empty() {
             return REPORTS.to_vec();
@@ -149,6 +161,11 @@ pub fn run(
         filter.web_identity = true;
         filter.long_lived_keys = true;
         names.extend(history::COLUMNS);
+    }
+    if args.wants_summary() {
+        filter.web_identity = true;
+        filter.long_lived_keys = true;
+        names.extend(crate::kpi::COLUMNS);
     }
     let columns = Columns::of(names);
     let input = Input::pick(&args.logs, args.store.as_deref(), &args.remote)?;
@@ -229,8 +246,14 @@ pub fn run(
         .map(|p| reports::accept::review(&p.accept, &runs, now))
         .unwrap_or_default();
 
+    let stats = args
+        .wants_summary()
+        .then(|| crate::kpi::compute(&ingested.frame, policy.as_ref()))
+        .transpose()
+        .context("computing the summary")?;
     let policy_name = args.policy.as_ref().map(|p| p.display().to_string());
     let run = RunOutput {
+        stats: stats.as_ref(),
         window,
         csv_raw: args.csv_raw,
         policy: policy_name.as_deref(),

@@ -8,6 +8,7 @@
 mod accepted;
 mod cells;
 pub mod escape;
+mod kpi;
 
 use std::io::{self, Write};
 
@@ -45,6 +46,8 @@ pub struct RunOutput<'a> {
     pub runs: &'a [ReportRun],
     /// Where each `[[accept]]` entry stands.
     pub acceptances: &'a [crate::reports::accept::Review],
+    /// The KPIs' numbers (`--report summary`), when asked for.
+    pub stats: Option<&'a crate::kpi::Stats>,
 }
 
 /// Writes a report run in `format`.
@@ -159,7 +162,9 @@ fn header_lines(run: &RunOutput<'_>) -> Vec<String> {
             Err(_) => format!("{} not run", r.report.id()),
         })
         .collect();
-    lines.push(format!("findings: {}", per_report.join(", ")));
+    if !per_report.is_empty() {
+        lines.push(format!("findings: {}", per_report.join(", ")));
+    }
     lines
 }
 
@@ -177,6 +182,9 @@ fn write_text(out: &mut dyn Write, run: &RunOutput<'_>, markdown: bool) -> io::R
         for line in header_lines(run) {
             writeln!(out, "  {}", escape::terminal(&line))?;
         }
+    }
+    if let Some(stats) = run.stats {
+        kpi::write_text(out, stats, markdown)?;
     }
     for r in run.runs {
         let (id, title) = (r.report.id(), r.report.title());
@@ -226,6 +234,9 @@ struct JsonDoc<'a> {
     not_run: Map<String, Value>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     notes: Map<String, Value>,
+    /// The KPIs' numbers (`--report summary`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary_stats: Option<&'a crate::kpi::Stats>,
     findings: AllFindings<'a>,
     /// Flagged events an `[[accept]]` entry covers, with its reason.
     accepted: AllFindings<'a>,
@@ -352,6 +363,7 @@ fn write_json(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
         summary,
         not_run,
         notes,
+        summary_stats: run.stats,
         findings: AllFindings(run.runs, |f| &f.events),
         accepted: AllFindings(run.runs, |f| &f.accepted),
         acceptances: run.acceptances,

@@ -30,6 +30,7 @@ use crate::policy::Policy;
 use crate::state::history::History;
 use crate::time::Millis;
 
+pub use iam_user_keys::ci_hint;
 pub(crate) use shared::*;
 
 pub use failures::Failures;

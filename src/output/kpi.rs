@@ -1,0 +1,164 @@
+//! The `summary` section of table and Markdown output: the KPIs' numbers
+//! ([`crate::kpi::Stats`]) as tables.
+
+use std::io::{self, Write};
+
+use polars::prelude::*;
+
+use super::table;
+use crate::kpi::Stats;
+
+fn frame(columns: Vec<Column>) -> io::Result<DataFrame> {
+    let height = columns.first().map_or(0, Column::len);
+    DataFrame::new(height, columns).map_err(io::Error::other)
+}
+
+fn strings<'a>(name: &str, v: impl Iterator<Item = &'a str>) -> Column {
+    Column::new(name.into(), v.collect::<Vec<_>>())
+}
+
+fn counts(name: &str, v: impl Iterator<Item = u64>) -> Column {
+    Column::new(name.into(), v.collect::<Vec<_>>())
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0} %", rate * 100.0)
+}
+
+pub(super) fn write_text(out: &mut dyn Write, s: &Stats, markdown: bool) -> io::Result<()> {
+    let heading = |out: &mut dyn Write, title: &str| {
+        if markdown {
+            writeln!(out, "\n### {title}\n")
+        } else {
+            writeln!(out, "\n{title}")
+        }
+    };
+    if markdown {
+        writeln!(out, "\n## summary: the numbers behind the KPIs\n")?;
+    } else {
+        writeln!(out, "\nsummary: the numbers behind the KPIs")?;
+    }
+    writeln!(
+        out,
+        "{} role assumptions, {} failed ({}); {} long-lived keys in use",
+        s.assumptions,
+        s.failed,
+        percent(s.failed as f64 / s.assumptions.max(1) as f64),
+        s.long_lived_keys.len()
+    )?;
+    if !s.per_day.is_empty() {
+        heading(out, "Assumptions per day, by outcome")?;
+        let df = frame(vec![
+            strings("day", s.per_day.iter().map(|d| d.day.as_str())),
+            strings("outcome", s.per_day.iter().map(|d| d.outcome.as_str())),
+            counts("count", s.per_day.iter().map(|d| d.count)),
+        ])?;
+        writeln!(out, "{}", table(&df, markdown))?;
+    }
+    for (title, rates) in [
+        ("Success rate per repository", &s.by_repository),
+        ("Success rate per workflow", &s.by_workflow),
+    ] {
+        if rates.is_empty() {
+            continue;
+        }
+        heading(out, title)?;
+        let rate_text: Vec<String> = rates.iter().map(|r| percent(r.success_rate)).collect();
+        let df = frame(vec![
+            strings("name", rates.iter().map(|r| r.name.as_str())),
+            counts("success", rates.iter().map(|r| r.success)),
+            counts("failed", rates.iter().map(|r| r.failed)),
+            strings("success_rate", rate_text.iter().map(String::as_str)),
+        ])?;
+        writeln!(out, "{}", table(&df, markdown))?;
+    }
+    if s.assumptions > 0 {
+        heading(
+            out,
+            &format!(
+                "Peak usage: assumptions by weekday and hour ({})",
+                s.peak_hours.timezone
+            ),
+        )?;
+        let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let mut columns = vec![strings("day", days.iter().copied())];
+        for h in 0..24 {
+            let cells: Vec<String> = s
+                .peak_hours
+                .counts
+                .iter()
+                .map(|d| {
+                    if d[h] == 0 {
+                        String::new()
+                    } else {
+                        d[h].to_string()
+                    }
+                })
+                .collect();
+            columns.push(strings(
+                &format!("{h:02}"),
+                cells.iter().map(String::as_str),
+            ));
+        }
+        writeln!(out, "{}", table(&frame(columns)?, markdown))?;
+    }
+    if !s.inventory.is_empty() {
+        heading(out, "Inventory: which repositories assumed which roles")?;
+        let allowed: Vec<&str> = s
+            .inventory
+            .iter()
+            .map(|i| match i.allowed {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            })
+            .collect();
+        let df = frame(vec![
+            strings("role_arn", s.inventory.iter().map(|i| i.role_arn.as_str())),
+            strings(
+                "repository",
+                s.inventory.iter().map(|i| i.repository.as_str()),
+            ),
+            strings("kind", s.inventory.iter().map(|i| i.kind.as_str())),
+            strings("context", s.inventory.iter().map(|i| i.context.as_str())),
+            counts("count", s.inventory.iter().map(|i| i.count)),
+            strings(
+                "last_seen",
+                s.inventory.iter().map(|i| i.last_seen.as_str()),
+            ),
+            strings("policy_allows", allowed.into_iter()),
+        ])?;
+        writeln!(out, "{}", table(&df, markdown))?;
+    }
+    if !s.long_lived_keys.is_empty() {
+        heading(out, "Long-lived keys in use")?;
+        let k = &s.long_lived_keys;
+        let df = frame(vec![
+            strings("identity", k.iter().map(|k| k.identity.as_str())),
+            strings("access_key_id", k.iter().map(|k| k.access_key_id.as_str())),
+            counts("calls", k.iter().map(|k| k.calls)),
+            strings("last_used", k.iter().map(|k| k.last_used.as_str())),
+            strings("ci", k.iter().map(|k| k.ci.unwrap_or(""))),
+        ])?;
+        writeln!(out, "{}", table(&df, markdown))?;
+    }
+    if !s.origins.is_empty() {
+        heading(out, "Where callers came from")?;
+        let o = &s.origins;
+        let df = frame(vec![
+            strings("network", o.iter().map(|o| o.network.as_str())),
+            strings("asn", o.iter().map(|o| o.asn.as_deref().unwrap_or(""))),
+            strings(
+                "as_org",
+                o.iter().map(|o| o.as_org.as_deref().unwrap_or("")),
+            ),
+            strings(
+                "country",
+                o.iter().map(|o| o.country.as_deref().unwrap_or("")),
+            ),
+            counts("calls", o.iter().map(|o| o.calls)),
+        ])?;
+        writeln!(out, "{}", table(&df, markdown))?;
+    }
+    Ok(())
+}
