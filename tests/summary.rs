@@ -156,3 +156,71 @@ fn markdown_has_the_summary_by_default_and_json_only_when_asked() {
             .contains("failures: Failed OIDC role assumptions")
     );
 }
+
+#[test]
+fn markdown_charts_carry_the_same_numbers_and_no_trail_syntax() {
+    let md = ctaudit(&[
+        "report",
+        "--logs",
+        "sample-logs",
+        "--policy",
+        "sample-logs/policy.toml",
+        "--format",
+        "markdown",
+    ]);
+    let j = ctaudit(&[
+        "report",
+        "--logs",
+        "sample-logs",
+        "--policy",
+        "sample-logs/policy.toml",
+        "--format",
+        "json",
+        "--report",
+        "summary",
+    ]);
+    let s = &json(&j)["summary_stats"];
+    let assumptions = s["assumptions"].as_u64().unwrap();
+    assert!(
+        md.stdout.contains("```mermaid\nxychart-beta"),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains(&format!(
+        "pie title Outcomes of {assumptions} role assumptions"
+    )));
+    let success: u64 = s["per_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["outcome"] == "success")
+        .map(|d| d["count"].as_u64().unwrap())
+        .sum();
+    assert!(
+        md.stdout
+            .contains(&format!("    \"success\" : {success}\n"))
+    );
+
+    // An error code written to break out of a Mermaid string stays inside it.
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = r#"{"Records":[{"eventTime":"2026-11-20T10:00:00Z","eventID":"h1","eventName":"AssumeRoleWithWebIdentity","eventSource":"sts.amazonaws.com","errorCode":"X\" : 999\n%%{init: {}}%%\n```","errorMessage":"no","requestParameters":{"roleArn":"arn:aws:iam::1:role/r"}}]}"#;
+    std::fs::write(dir.path().join("h.json"), hostile).unwrap();
+    let md = ctaudit(&[
+        "report",
+        "--logs",
+        common::path_str(dir.path()),
+        "--format",
+        "markdown",
+    ]);
+    let charts: Vec<&str> = md.stdout.split("```mermaid").skip(1).collect();
+    assert_eq!(charts.len(), 2, "{}", md.stdout);
+    for chart in charts {
+        let chart = chart.split("\n```").next().unwrap();
+        assert!(!chart.contains("%%"), "{chart}");
+        // One outcome: its label is one quoted string with no colon in it.
+        for line in chart.lines().filter(|l| l.starts_with("    \"")) {
+            assert_eq!(line.matches('"').count(), 2, "{line}");
+            assert_eq!(line.matches(':').count(), 1, "{line}");
+        }
+    }
+}

@@ -46,6 +46,9 @@ pub(super) fn write_text(out: &mut dyn Write, s: &Stats, markdown: bool) -> io::
         percent(s.failed as f64 / s.assumptions.max(1) as f64),
         s.long_lived_keys.len()
     )?;
+    if markdown && s.assumptions > 0 {
+        mermaid(out, s)?;
+    }
     if !s.per_day.is_empty() {
         heading(out, "Assumptions per day, by outcome")?;
         let df = frame(vec![
@@ -161,4 +164,73 @@ pub(super) fn write_text(out: &mut dyn Write, s: &Stats, markdown: bool) -> io::
         writeln!(out, "{}", table(&df, markdown))?;
     }
     Ok(())
+}
+
+/// A label inside a Mermaid string: the trail's text (error codes, days)
+/// reduced to characters that cannot end the string or start a directive.
+fn label(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+        .take(60)
+        .collect()
+}
+
+/// Mermaid charts, which GitHub renders in job summaries and issues:
+/// assumptions per day (successes as bars, failures as a line) and the
+/// outcomes as a pie.
+fn mermaid(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
+    let mut days: Vec<&str> = s.per_day.iter().map(|d| d.day.as_str()).collect();
+    days.dedup();
+    let on = |day: &str, success: bool| -> u64 {
+        s.per_day
+            .iter()
+            .filter(|d| d.day == day && (d.outcome == "success") == success)
+            .map(|d| d.count)
+            .sum()
+    };
+    let list = |v: Vec<String>| v.join(", ");
+    let max = days
+        .iter()
+        .map(|d| on(d, true).max(on(d, false)))
+        .max()
+        .unwrap_or(0);
+    writeln!(out, "\n```mermaid\nxychart-beta")?;
+    writeln!(
+        out,
+        "    title \"Role assumptions per day (bars: succeeded, line: failed)\""
+    )?;
+    writeln!(
+        out,
+        "    x-axis [{}]",
+        list(
+            days.iter()
+                .map(|d| format!("\"{}\"", label(&d[5..])))
+                .collect()
+        )
+    )?;
+    writeln!(out, "    y-axis \"assumptions\" 0 --> {}", max.max(1))?;
+    writeln!(
+        out,
+        "    bar [{}]",
+        list(days.iter().map(|d| on(d, true).to_string()).collect())
+    )?;
+    writeln!(
+        out,
+        "    line [{}]",
+        list(days.iter().map(|d| on(d, false).to_string()).collect())
+    )?;
+    writeln!(out, "```")?;
+    let mut outcomes: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for d in &s.per_day {
+        *outcomes.entry(d.outcome.as_str()).or_default() += d.count;
+    }
+    writeln!(
+        out,
+        "\n```mermaid\npie title Outcomes of {} role assumptions",
+        s.assumptions
+    )?;
+    for (outcome, n) in outcomes {
+        writeln!(out, "    \"{}\" : {n}", label(outcome))?;
+    }
+    writeln!(out, "```")
 }
