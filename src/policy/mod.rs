@@ -8,20 +8,21 @@
 //! the frame.
 
 pub mod accept;
+mod file;
+mod hours;
 pub mod network;
+mod pattern;
 pub mod suggest;
 
-use std::collections::BTreeSet;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Timelike, Weekday};
-use chrono_tz::Tz;
 use serde::Deserialize;
-use toml::Spanned;
 
 use crate::time::Millis;
+use file::PolicyFile;
+pub use hours::{BusinessHours, OffHoursReason};
+pub use pattern::Pattern;
 
 /// The default allowed audience of GitHub's OIDC tokens for AWS.
 pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
@@ -42,67 +43,6 @@ pub enum PolicyError {
         column: usize,
         message: String,
     },
-}
-
-/// An IAM `StringLike` pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern(String);
-
-impl Pattern {
-    pub fn new(p: impl Into<String>) -> Self {
-        Pattern(p.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether `text` matches: `*` any run (including none), `?` one character.
-    pub fn matches(&self, text: &str) -> bool {
-        glob_match(self.0.as_bytes(), text.as_bytes())
-    }
-}
-
-impl fmt::Display for Pattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Iterative wildcard matching with single-star backtracking: linear in
-/// practice, never exponential.
-fn glob_match(p: &[u8], t: &[u8]) -> bool {
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == b'?' {
-            // `?` is one character, which in UTF-8 may be several bytes.
-            pi += 1;
-            ti += utf8_len(t[ti]);
-        } else if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + utf8_len(t[st]);
-            star = Some((sp, ti));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xf0.. => 4,
-        0xe0.. => 3,
-        0xc0.. => 2,
-        _ => 1,
-    }
 }
 
 /// Whether a role assumed outside business hours is reported.
@@ -131,85 +71,6 @@ pub struct RoleRule {
     /// The longest session it may ask for, in seconds (overrides the
     /// policy's `max_session`).
     pub max_session: Option<u32>,
-}
-
-/// Why an instant is outside business hours.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OffHoursReason {
-    /// Not one of the working days.
-    DayOff(Weekday),
-    /// A listed holiday.
-    Holiday(NaiveDate),
-    /// Before the day's start.
-    Early,
-    /// At or after the day's end.
-    Late,
-}
-
-impl OffHoursReason {
-    /// A short machine-friendly kind: `weekend`, `holiday` or `night`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            OffHoursReason::DayOff(_) => "day-off",
-            OffHoursReason::Holiday(_) => "holiday",
-            OffHoursReason::Early | OffHoursReason::Late => "outside-hours",
-        }
-    }
-}
-
-/// `[business_hours]`.
-#[derive(Debug, Clone)]
-pub struct BusinessHours {
-    pub timezone: Tz,
-    pub days: BTreeSet<u32>,
-    pub start: NaiveTime,
-    /// `None` means midnight at the end of the day (`24:00`).
-    pub end: Option<NaiveTime>,
-    pub holidays: BTreeSet<NaiveDate>,
-}
-
-impl BusinessHours {
-    /// The local wall-clock time of an instant, e.g. `2026-11-21 23:14 Sat CET`.
-    pub fn local_time(&self, t: Millis) -> String {
-        match self.timezone.timestamp_millis_opt(t).single() {
-            Some(local) => local.format("%Y-%m-%d %H:%M %a %Z").to_string(),
-            None => String::new(),
-        }
-    }
-
-    /// `None` inside business hours; otherwise why not.
-    pub fn check(&self, t: Millis) -> Option<OffHoursReason> {
-        let local = self.timezone.timestamp_millis_opt(t).single()?;
-        let date = local.date_naive();
-        if self.holidays.contains(&date) {
-            return Some(OffHoursReason::Holiday(date));
-        }
-        if !self.days.contains(&local.weekday().num_days_from_monday()) {
-            return Some(OffHoursReason::DayOff(local.weekday()));
-        }
-        let time = local.time().with_nanosecond(0)?;
-        if time < self.start {
-            return Some(OffHoursReason::Early);
-        }
-        if self.end.is_some_and(|end| time >= end) {
-            return Some(OffHoursReason::Late);
-        }
-        None
-    }
-
-    /// The reason in words, with the rule it broke.
-    pub fn describe(&self, reason: &OffHoursReason) -> String {
-        match reason {
-            OffHoursReason::DayOff(d) => format!("{d} is not a working day"),
-            OffHoursReason::Holiday(d) => format!("{d} is a holiday"),
-            OffHoursReason::Early => format!("before {}", self.start.format("%H:%M")),
-            OffHoursReason::Late => format!(
-                "after {}",
-                self.end
-                    .map_or("24:00".to_string(), |e| e.format("%H:%M").to_string())
-            ),
-        }
-    }
 }
 
 /// What the policy says about one web-identity assumption.
@@ -385,270 +246,11 @@ impl SpanError {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PolicyFile {
-    max_session: Option<u32>,
-    business_hours: Option<BusinessHoursFile>,
-    #[serde(default)]
-    roles: Vec<RoleFile>,
-    iam_user_keys: Option<IamUserKeysFile>,
-    #[serde(default)]
-    accept: Vec<accept::AcceptFile>,
-    network: Option<network::NetworkFile>,
-    failures: Option<FailuresFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FailuresFile {
-    burst: Option<BurstFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BurstFile {
-    count: Option<Spanned<usize>>,
-    within: Option<Spanned<String>>,
-}
-
-impl BurstFile {
-    fn check(self) -> Result<Burst, SpanError> {
-        let mut b = Burst::default();
-        if let Some(c) = self.count {
-            if *c.get_ref() < 2 {
-                return Err(SpanError::new(c.span(), "`count` must be at least 2"));
-            }
-            b.count = *c.get_ref();
-        }
-        if let Some(w) = self.within {
-            let text = w.get_ref().trim();
-            let ms = text
-                .ends_with(['s', 'm', 'h'])
-                .then(|| crate::time::parse_bound(text, crate::time::Bound::Since, 0).ok())
-                .flatten()
-                .map(|t| -t)
-                .filter(|ms| *ms > 0)
-                .ok_or_else(|| {
-                    SpanError::new(
-                        w.span(),
-                        format!("`within = \"{text}\"` is not a duration: use 90s, 5m or 1h"),
-                    )
-                })?;
-            b.within = ms;
-        }
-        Ok(b)
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BusinessHoursFile {
-    timezone: Spanned<String>,
-    days: Option<Spanned<Vec<Spanned<String>>>>,
-    start: Option<Spanned<String>>,
-    end: Option<Spanned<String>>,
-    #[serde(default)]
-    holidays: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RoleFile {
-    arn: String,
-    #[serde(default)]
-    subjects: Vec<String>,
-    audiences: Option<Vec<String>>,
-    #[serde(default)]
-    off_hours: OffHoursRule,
-    runners: Option<network::Runners>,
-    #[serde(default)]
-    networks: Vec<Spanned<String>>,
-    max_session: Option<u32>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IamUserKeysFile {
-    #[serde(default)]
-    allowed_users: Vec<String>,
-    #[serde(default)]
-    networks: Vec<Spanned<String>>,
-}
-
-fn parse_clock(s: &Spanned<String>) -> Result<Option<NaiveTime>, SpanError> {
-    if s.get_ref() == "24:00" {
-        return Ok(None);
-    }
-    NaiveTime::parse_from_str(s.get_ref(), "%H:%M")
-        .map(Some)
-        .map_err(|_| {
-            SpanError::new(
-                s.span(),
-                format!(
-                    "`{}` is not a time of day: use HH:MM (00:00 to 24:00)",
-                    s.get_ref()
-                ),
-            )
-        })
-}
-
-fn parse_weekday(s: &Spanned<String>) -> Result<u32, SpanError> {
-    let day = match s.get_ref().to_ascii_lowercase().as_str() {
-        "mon" | "monday" => Weekday::Mon,
-        "tue" | "tuesday" => Weekday::Tue,
-        "wed" | "wednesday" => Weekday::Wed,
-        "thu" | "thursday" => Weekday::Thu,
-        "fri" | "friday" => Weekday::Fri,
-        "sat" | "saturday" => Weekday::Sat,
-        "sun" | "sunday" => Weekday::Sun,
-        other => {
-            return Err(SpanError::new(
-                s.span(),
-                format!("`{other}` is not a day: use mon, tue, wed, thu, fri, sat or sun"),
-            ));
-        }
-    };
-    Ok(day.num_days_from_monday())
-}
-
-impl PolicyFile {
-    fn check(self) -> Result<Policy, SpanError> {
-        let business_hours = self
-            .business_hours
-            .map(BusinessHoursFile::check)
-            .transpose()?;
-        let roles = self
-            .roles
-            .into_iter()
-            .map(|r| {
-                Ok(RoleRule {
-                    networks: network::nets(&r.networks)?,
-                    arn: Pattern::new(r.arn),
-                    subjects: r.subjects.into_iter().map(Pattern::new).collect(),
-                    audiences: r
-                        .audiences
-                        .unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_string()])
-                        .into_iter()
-                        .map(Pattern::new)
-                        .collect(),
-                    off_hours: r.off_hours,
-                    runners: r.runners,
-                    max_session: r.max_session,
-                })
-            })
-            .collect::<Result<_, SpanError>>()?;
-        let (allowed_users, key_networks) = match self.iam_user_keys {
-            Some(k) => (
-                k.allowed_users.into_iter().map(Pattern::new).collect(),
-                network::nets(&k.networks)?,
-            ),
-            None => Default::default(),
-        };
-        let network = self
-            .network
-            .map(network::NetworkFile::check)
-            .transpose()?
-            .unwrap_or_default();
-        let accept = self
-            .accept
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| a.check(i + 1))
-            .collect::<Result<_, _>>()?;
-        Ok(Policy {
-            business_hours,
-            roles,
-            allowed_users,
-            accept,
-            trusted_networks: network.trusted,
-            range_files: (network.github_meta, network.aws_ranges),
-            key_networks,
-            max_session: self.max_session.unwrap_or(DEFAULT_MAX_SESSION),
-            burst: match self.failures.and_then(|f| f.burst) {
-                Some(b) => b.check()?,
-                None => Burst::default(),
-            },
-        })
-    }
-}
-
-impl BusinessHoursFile {
-    fn check(self) -> Result<BusinessHours, SpanError> {
-        let timezone: Tz = self.timezone.get_ref().parse().map_err(|_| {
-            SpanError::new(
-                self.timezone.span(),
-                format!(
-                    "unknown time zone `{}`: use an IANA name such as Europe/Berlin or America/New_York",
-                    self.timezone.get_ref()
-                ),
-            )
-        })?;
-        let days = match &self.days {
-            Some(days) => {
-                let set = days
-                    .get_ref()
-                    .iter()
-                    .map(parse_weekday)
-                    .collect::<Result<BTreeSet<_>, _>>()?;
-                if set.is_empty() {
-                    return Err(SpanError::new(
-                        days.span(),
-                        "`days` is empty: name at least one working day",
-                    ));
-                }
-                set
-            }
-            None => (0..5).collect(),
-        };
-        let start = match &self.start {
-            Some(s) => parse_clock(s)?
-                .ok_or_else(|| SpanError::new(s.span(), "`start` cannot be 24:00"))?,
-            None => NaiveTime::from_hms_opt(9, 0, 0).expect("valid"),
-        };
-        let end = match &self.end {
-            Some(e) => {
-                let end = parse_clock(e)?;
-                if end.is_some_and(|end| end <= start) {
-                    return Err(SpanError::new(
-                        e.span(),
-                        format!(
-                            "`end` ({}) must be later than `start` ({})",
-                            e.get_ref(),
-                            start.format("%H:%M")
-                        ),
-                    ));
-                }
-                end
-            }
-            None => Some(NaiveTime::from_hms_opt(17, 0, 0).expect("valid")),
-        };
-        let holidays = self
-            .holidays
-            .iter()
-            .map(|h| {
-                NaiveDate::parse_from_str(h.get_ref(), "%Y-%m-%d").map_err(|_| {
-                    SpanError::new(
-                        h.span(),
-                        format!("`{}` is not a date: use YYYY-MM-DD", h.get_ref()),
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(BusinessHours {
-            timezone,
-            days,
-            start,
-            end,
-            holidays,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::time::parse_event_time;
+    use chrono::{NaiveDate, Weekday};
 
     const EXAMPLE: &str = r#"
 [business_hours]
