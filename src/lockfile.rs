@@ -17,6 +17,17 @@ pub enum Wait<'a> {
     Refuse,
 }
 
+impl<'a> Wait<'a> {
+    /// `--no-wait` refuses; otherwise wait, saying so on `stderr`.
+    pub fn unless(no_wait: bool, stderr: &'a mut dyn Write) -> Wait<'a> {
+        if no_wait {
+            Wait::Refuse
+        } else {
+            Wait::Block(stderr)
+        }
+    }
+}
+
 /// A held lock; released when dropped.
 #[derive(Debug)]
 pub struct Lock {

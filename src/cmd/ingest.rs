@@ -67,14 +67,7 @@ pub fn run(
     let now = args.window.now()?;
     let input = Input::pick(&args.logs, None, &args.remote)?;
     let batch = args.batch_kib.max(1) << 10;
-    fn wait(no_wait: bool, stderr: &mut dyn Write) -> Wait<'_> {
-        if no_wait {
-            Wait::Refuse
-        } else {
-            Wait::Block(stderr)
-        }
-    }
-    let mut store = Store::create(&args.store, wait(args.no_wait, &mut *stderr))?;
+    let mut store = Store::create(&args.store, Wait::unless(args.no_wait, &mut *stderr))?;
     // The store keeps its own state; it is written after the last batch
     // is in, so an interrupted ingest reads its input again (and the store
     // does not add what it already holds).
@@ -82,7 +75,7 @@ pub fn run(
         .state
         .clone()
         .unwrap_or_else(|| args.store.join("state.json"));
-    let mut state = State::open(&state_path, wait(args.no_wait, &mut *stderr))?;
+    let mut state = State::open(&state_path, Wait::unless(args.no_wait, &mut *stderr))?;
     let enricher = args.networks.enricher()?;
     let wanted = Wanted {
         opts: IngestOptions {

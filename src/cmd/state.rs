@@ -40,19 +40,11 @@ impl StateArgs {
         self.baseline.unwrap_or(DEFAULT_BASELINE)
     }
 
-    pub fn wait<'a>(&self, stderr: &'a mut dyn Write) -> Wait<'a> {
-        if self.no_wait {
-            Wait::Refuse
-        } else {
-            Wait::Block(stderr)
-        }
-    }
-
     /// Opens (and locks) the state, if one was asked for.
     pub fn open(&self, stderr: &mut dyn Write) -> anyhow::Result<Option<State>> {
         self.state
             .as_deref()
-            .map(|p| State::open(p, self.wait(stderr)))
+            .map(|p| State::open(p, Wait::unless(self.no_wait, stderr)))
             .transpose()
     }
 }

@@ -81,14 +81,7 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
     let mut state = match &args.state {
-        Some(path) => {
-            let wait = if args.no_wait {
-                Wait::Refuse
-            } else {
-                Wait::Block(&mut *stderr)
-            };
-            Some(State::open(path, wait)?)
-        }
+        Some(path) => Some(State::open(path, Wait::unless(args.no_wait, &mut *stderr))?),
         None => None,
     };
     let mut marks = Marks::default();
