@@ -173,6 +173,19 @@ pub fn parse_bound(text: &str, bound: Bound, now: Millis) -> Result<Millis, Stri
     Ok(now - n * unit_ms)
 }
 
+/// A length of time written as digits and one unit of `units` (`s`, `m`,
+/// `h`, `d`, `w`): `90d`, `5m`. Its milliseconds, when that is more than 0.
+pub fn parse_length(text: &str, units: &[char]) -> Option<Millis> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.len().checked_sub(1)?);
+    let unit = unit.chars().next()?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !units.contains(&unit) {
+        return None;
+    }
+    let ms = -parse_bound(t, Bound::Since, 0).ok()?;
+    (ms > 0).then_some(ms)
+}
+
 fn bad_bound(text: &str) -> String {
     format!(
         "`{text}` is not a time: use RFC 3339 (2026-11-15T08:00:00Z), a date (2026-11-15) \
@@ -225,6 +238,17 @@ pub fn day_start(date: NaiveDate) -> Millis {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lengths() {
+        let hms = ['s', 'm', 'h'];
+        assert_eq!(super::parse_length("5m", &hms), Some(300_000));
+        assert_eq!(super::parse_length(" 90s ", &hms), Some(90_000));
+        assert_eq!(super::parse_length("2d", &hms), None, "a unit not allowed");
+        for bad in ["0m", "m", "", "5", "-5m", "1.5h", "2026-01-01"] {
+            assert_eq!(super::parse_length(bad, &hms), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn t(s: &str) -> Millis {

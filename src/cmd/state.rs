@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::lockfile::Wait;
 use crate::state::State;
-use crate::time::{Bound, MS_PER_DAY, Millis, parse_bound};
+use crate::time::{MS_PER_DAY, Millis, parse_length};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateArgs {
@@ -51,12 +51,9 @@ impl StateArgs {
 
 /// `90d`, `12w`, `36h`: a length of time.
 fn parse_duration(s: &str) -> Result<Millis, String> {
-    let t = s.trim();
-    if !t.ends_with(['s', 'm', 'h', 'd', 'w']) || !t.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!("`{s}` is not a duration: use 90d, 12w or 36h"));
-    }
-    let ms = -parse_bound(t, Bound::Since, 0)?;
-    if ms <= 0 || ms > 20 * 366 * MS_PER_DAY {
+    let ms = parse_length(s, &['s', 'm', 'h', 'd', 'w'])
+        .ok_or_else(|| format!("`{s}` is not a duration: use 90d, 12w or 36h"))?;
+    if ms > 20 * 366 * MS_PER_DAY {
         return Err(format!("`{s}` is not a usable duration"));
     }
     Ok(ms)

@@ -177,7 +177,8 @@ pub fn compute(frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Stats
     let tz: Tz = policy
         .and_then(|p| p.business_hours.as_ref())
         .map_or(chrono_tz::UTC, |b| b.timezone);
-    let with_roles = policy.is_some_and(|p| !p.roles.is_empty());
+    // Whether the policy allows a subject is asked only of one with roles.
+    let judge = policy.filter(|p| !p.roles.is_empty());
 
     let (mut assumptions, mut failed) = (0, 0);
     let mut per_day: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -240,12 +241,8 @@ pub fn compute(frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Stats
         if ok && let (Some(role), Some(repo)) = (roles.get(i), repos.get(i)) {
             let kind = types.get(i).unwrap_or("other").to_string();
             let context = envs.get(i).or(refs.get(i)).unwrap_or("").to_string();
-            let allowed = with_roles.then(|| {
-                let v = policy.expect("with roles").verdict(
-                    Some(role),
-                    subjects.get(i),
-                    audiences.get(i),
-                );
+            let allowed = judge.map(|p| {
+                let v = p.verdict(Some(role), subjects.get(i), audiences.get(i));
                 v.subject_allowed && v.audience_allowed
             });
             let e = inventory

@@ -48,18 +48,12 @@ impl BurstFile {
         }
         if let Some(w) = self.within {
             let text = w.get_ref().trim();
-            let ms = text
-                .ends_with(['s', 'm', 'h'])
-                .then(|| crate::time::parse_bound(text, crate::time::Bound::Since, 0).ok())
-                .flatten()
-                .map(|t| -t)
-                .filter(|ms| *ms > 0)
-                .ok_or_else(|| {
-                    SpanError::new(
-                        w.span(),
-                        format!("`within = \"{text}\"` is not a duration: use 90s, 5m or 1h"),
-                    )
-                })?;
+            let ms = crate::time::parse_length(text, &['s', 'm', 'h']).ok_or_else(|| {
+                SpanError::new(
+                    w.span(),
+                    format!("`within = \"{text}\"` is not a duration: use 90s, 5m or 1h"),
+                )
+            })?;
             b.within = ms;
         }
         Ok(b)

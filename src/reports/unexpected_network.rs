@@ -11,7 +11,7 @@ use super::{
 };
 use crate::frame::col;
 use crate::ingest::{WEB_IDENTITY, is_long_lived_key};
-use crate::network::classes::{NetClass, is_aws_service};
+use crate::network::classes::NetClass;
 use crate::network::ranges::RangeSet;
 use crate::policy::Policy;
 use crate::policy::network::Runners;
@@ -78,7 +78,6 @@ impl Report for UnexpectedNetwork {
             let Some(source) = ips.get(i) else { continue };
             // Services calling for the caller are not a network to judge.
             let Ok(ip) = source.trim().parse::<IpAddr>() else {
-                debug_assert!(is_aws_service(source) || !source.is_empty());
                 continue;
             };
             let class = classes.get(i).unwrap_or("other");
