@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::builder::PossibleValuesParser;
 
 use super::baseline;
+use super::compare::{self, Compare};
 use super::reading::ReadArgs;
 use super::source::{Input, RemoteArgs, Wanted, read_all};
 use super::state::StateArgs;
@@ -55,13 +56,19 @@ pub struct Args {
 
     /// Run only this report (repeatable). Default: all. `summary` is the
     /// numbers behind the KPIs (in JSON under `summary_stats`), included by
-    /// default with --format markdown.
+    /// default with --format markdown and html; `all` is every findings
+    /// report (`--report all --report summary`: everything, in any format).
     #[arg(long = "report", value_name = "NAME", value_parser = report_names())]
     pub reports: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// What the summary's figures are shown beside: the period of the same
+    /// length before the window (read from --store), or nothing.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = Compare::Previous)]
+    pub compare: Compare,
 
     /// With --format csv, write cells as they are: no `'` before cells a
     /// spreadsheet would run as formulas, control characters as bytes.
@@ -111,21 +118,23 @@ fn output_path(path: &std::path::Path, window: &Window, now: Millis) -> PathBuf 
 
 /// The name `--report` gives the KPIs' numbers.
 const SUMMARY: &str = "summary";
+/// The name `--report` gives every findings report.
+const ALL: &str = "all";
 
 fn report_names() -> PossibleValuesParser {
-    PossibleValuesParser::new(REPORTS.iter().map(|r| r.id()).chain([SUMMARY]))
+    PossibleValuesParser::new(REPORTS.iter().map(|r| r.id()).chain([SUMMARY, ALL]))
 }
 
 impl Args {
     /// Whether the KPIs' numbers are wanted: asked for, or by default in
-    /// Markdown.
+    /// Markdown and HTML.
     fn wants_summary(&self) -> bool {
         self.reports.iter().any(|r| r == SUMMARY)
-            || (self.reports.is_empty() && self.format == Format::Markdown)
+            || (self.reports.is_empty() && matches!(self.format, Format::Markdown | Format::Html))
     }
 
     fn selected(&self) -> Vec<&'static dyn Report> {
-        if self.reports.is_empty() {
+        if self.reports.is_empty() || self.reports.iter().any(|r| r == ALL) {
             return REPORTS.to_vec();
         }
         REPORTS
@@ -246,14 +255,22 @@ pub fn run(
         .map(|p| reports::accept::review(&p.accept, &runs, now))
         .unwrap_or_default();
 
+    let sources = compare::Sources {
+        store: args.store.as_deref(),
+        compare: args.compare,
+        window,
+        now,
+        policy: policy.as_ref(),
+        enricher: &enricher,
+    };
     let stats = args
         .wants_summary()
-        .then(|| crate::kpi::compute(&ingested.frame, policy.as_ref()))
-        .transpose()
-        .context("computing the summary")?;
+        .then(|| compare::summary(&ingested.frame, &sources))
+        .transpose()?;
     let policy_name = args.policy.as_ref().map(|p| p.display().to_string());
     let run = RunOutput {
         stats: stats.as_ref(),
+        business_hours: policy.as_ref().and_then(|p| p.business_hours.as_ref()),
         window,
         csv_raw: args.csv_raw,
         policy: policy_name.as_deref(),

@@ -163,7 +163,9 @@ pub fn run(
             serde_json::to_writer_pretty(&mut *stdout, &doc)?;
             writeln!(stdout)?;
         }
-        Format::Csv => output::write_frame(stdout, args.format, &frame(&findings)?, args.csv_raw)?,
+        Format::Csv | Format::Html => {
+            output::write_frame(stdout, args.format, &frame(&findings)?, args.csv_raw)?
+        }
         Format::Table | Format::Markdown => {
             let line = format!(
                 "ctaudit trust: {} documents, {} web-identity statements, {} findings",

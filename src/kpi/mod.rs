@@ -18,6 +18,14 @@ use crate::ingest::{WEB_IDENTITY, is_long_lived_key};
 use crate::policy::Policy;
 use crate::time::{Millis, format_millis};
 
+mod period;
+pub use period::{
+    Figure, Headline, Period, Summary, TREND_COLUMNS, TREND_WEEKS, WEEK, WeekKeys, key_trend,
+};
+
+/// The repository of calls that carry none (not from GitHub Actions).
+pub const NOT_GITHUB: &str = "(not GitHub)";
+
 /// The columns [`compute`] reads.
 pub const COLUMNS: &[&str] = &[
     col::EVENT_NAME,
@@ -233,10 +241,7 @@ pub fn compute(frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Stats
                 e.1 += 1;
             }
         };
-        tally(
-            &mut by_repo,
-            repos.get(i).unwrap_or("(not GitHub)").to_string(),
-        );
+        tally(&mut by_repo, repos.get(i).unwrap_or(NOT_GITHUB).to_string());
         tally(&mut by_workflow, workflow(jobs.get(i), sessions.get(i)));
         if ok && let (Some(role), Some(repo)) = (roles.get(i), repos.get(i)) {
             let kind = types.get(i).unwrap_or("other").to_string();

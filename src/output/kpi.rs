@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use polars::prelude::*;
 
 use super::table;
-use crate::kpi::Stats;
+use crate::kpi::{Stats, Summary};
 
 fn frame(columns: Vec<Column>) -> io::Result<DataFrame> {
     let height = columns.first().map_or(0, Column::len);
@@ -25,7 +25,8 @@ fn percent(rate: f64) -> String {
     format!("{:.0} %", rate * 100.0)
 }
 
-pub(super) fn write_text(out: &mut dyn Write, s: &Stats, markdown: bool) -> io::Result<()> {
+pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<()> {
+    let s = &sum.stats;
     let heading = |out: &mut dyn Write, title: &str| {
         if markdown {
             writeln!(out, "\n### {title}\n")
@@ -49,6 +50,7 @@ pub(super) fn write_text(out: &mut dyn Write, s: &Stats, markdown: bool) -> io::
     if markdown && s.assumptions > 0 {
         mermaid(out, s)?;
     }
+    over_time(out, sum, markdown)?;
     if !s.per_day.is_empty() {
         heading(out, "Assumptions per day, by outcome")?;
         let df = frame(vec![
@@ -160,6 +162,73 @@ pub(super) fn write_text(out: &mut dyn Write, s: &Stats, markdown: bool) -> io::
                 o.iter().map(|o| o.country.as_deref().unwrap_or("")),
             ),
             counts("calls", o.iter().map(|o| o.calls)),
+        ])?;
+        writeln!(out, "{}", table(&df, markdown))?;
+    }
+    Ok(())
+}
+
+/// The headline beside the previous period's, and the keys per week.
+fn over_time(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<()> {
+    let heading = |out: &mut dyn Write, title: &str| {
+        if markdown {
+            writeln!(out, "\n### {title}\n")
+        } else {
+            writeln!(out, "\n{title}")
+        }
+    };
+    let now = sum.headline.figures();
+    match &sum.previous {
+        Some(p) => {
+            heading(
+                out,
+                &format!(
+                    "Compared with the previous period ({} to {})",
+                    &p.since[..10],
+                    &p.until[..10]
+                ),
+            )?;
+            let before = p.headline.figures();
+            let shown: Vec<(String, String, String)> = now
+                .iter()
+                .zip(&before)
+                .map(|(n, b)| (n.show(), b.show(), n.change_from(b)))
+                .collect();
+            let df = frame(vec![
+                strings("figure", now.iter().map(|f| f.name)),
+                strings("this period", shown.iter().map(|s| s.0.as_str())),
+                strings("previous", shown.iter().map(|s| s.1.as_str())),
+                strings("change", shown.iter().map(|s| s.2.as_str())),
+            ])?;
+            writeln!(out, "{}", table(&df, markdown))?;
+        }
+        None => {
+            heading(out, "Headline figures")?;
+            let shown: Vec<String> = now.iter().map(|f| f.show()).collect();
+            let df = frame(vec![
+                strings("figure", now.iter().map(|f| f.name)),
+                strings("this period", shown.iter().map(String::as_str)),
+            ])?;
+            writeln!(out, "{}", table(&df, markdown))?;
+        }
+    }
+    if let Some(note) = &sum.previous_note {
+        writeln!(out, "{}", super::escape::terminal(note))?;
+    }
+    if !sum.key_trend.is_empty() {
+        heading(out, "Long-lived keys in use per week")?;
+        writeln!(out, "from {}\n", sum.key_trend_source)?;
+        let t = &sum.key_trend;
+        let partial: Vec<&str> = t
+            .iter()
+            .map(|w| if w.partial { "yes" } else { "" })
+            .collect();
+        let df = frame(vec![
+            strings("week from", t.iter().map(|w| w.week_start.as_str())),
+            counts("keys", t.iter().map(|w| w.keys)),
+            counts("identities", t.iter().map(|w| w.identities)),
+            counts("calls", t.iter().map(|w| w.calls)),
+            strings("partial week", partial.into_iter()),
         ])?;
         writeln!(out, "{}", table(&df, markdown))?;
     }

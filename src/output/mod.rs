@@ -8,6 +8,7 @@
 mod accepted;
 mod cells;
 pub mod escape;
+mod html;
 mod kpi;
 
 use std::io::{self, Write};
@@ -34,6 +35,8 @@ pub enum Format {
     Csv,
     /// Grouped tables to paste into a ticket or wiki.
     Markdown,
+    /// One self-contained page (the weekly report): KPIs, charts, findings.
+    Html,
 }
 
 /// Everything a report run produced, for writing.
@@ -47,7 +50,9 @@ pub struct RunOutput<'a> {
     /// Where each `[[accept]]` entry stands.
     pub acceptances: &'a [crate::reports::accept::Review],
     /// The KPIs' numbers (`--report summary`), when asked for.
-    pub stats: Option<&'a crate::kpi::Stats>,
+    pub stats: Option<&'a crate::kpi::Summary>,
+    /// The policy's business hours, outlined on the HTML heat map.
+    pub business_hours: Option<&'a crate::policy::BusinessHours>,
 }
 
 /// Writes a report run in `format`.
@@ -57,6 +62,7 @@ pub fn write_run(out: &mut dyn Write, format: Format, run: &RunOutput<'_>) -> io
         Format::Markdown => write_text(out, run, true),
         Format::Json => write_json(out, run),
         Format::Csv => write_csv(out, run),
+        Format::Html => html::write(out, run),
     }
 }
 
@@ -71,6 +77,7 @@ pub fn write_frame(
     match format {
         Format::Table => writeln!(out, "{}", table(df, false)),
         Format::Markdown => writeln!(out, "{}", table(df, true)),
+        Format::Html => writeln!(out, "{}", html::frame_page(df)),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &JsonRows(df))?;
             writeln!(out)
@@ -236,7 +243,7 @@ struct JsonDoc<'a> {
     notes: Map<String, Value>,
     /// The KPIs' numbers (`--report summary`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    summary_stats: Option<&'a crate::kpi::Stats>,
+    summary_stats: Option<&'a crate::kpi::Summary>,
     findings: AllFindings<'a>,
     /// Flagged events an `[[accept]]` entry covers, with its reason.
     accepted: AllFindings<'a>,

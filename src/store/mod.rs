@@ -113,6 +113,25 @@ impl Store {
         })
     }
 
+    /// The start of the earliest day the store holds events of (`None`: no
+    /// dated events), read from the partitions' names.
+    pub fn first_day(root: &Path) -> Result<Option<crate::time::Millis>, StoreError> {
+        let events = root.join("events");
+        let entries = fs::read_dir(&events).map_err(|source| StoreError::Io {
+            path: events.clone(),
+            source,
+        })?;
+        let first = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let day = name.strip_prefix("date=")?;
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+            })
+            .min();
+        Ok(first.map(crate::time::day_start))
+    }
+
     /// The store's part files, in order.
     fn files(root: &Path) -> Result<Vec<PathBuf>, StoreError> {
         let events = root.join("events");

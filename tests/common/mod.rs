@@ -144,3 +144,38 @@ pub fn findings(run: &Run) -> (serde_json::Value, serde_json::Value) {
     let doc = json(run);
     (doc["findings"].clone(), doc["summary"].clone())
 }
+
+/// A trail whose every string is an attack on an HTML page (tests/html.rs,
+/// tests/browser.rs).
+#[allow(dead_code)]
+pub fn hostile_page_trail(dir: &Path) {
+    let subject = "repo:evil/<script>alert(1)</script>:ref:refs/heads/main";
+    let ua = r#""><img src=x onerror=alert(2)>' onmouseover='alert(3)"#;
+    let ok = |id: &str, t: &str| {
+        serde_json::json!({
+            "eventVersion": "1.09", "eventTime": t, "eventID": id,
+            "eventSource": "sts.amazonaws.com", "eventName": "AssumeRoleWithWebIdentity",
+            "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+            "sourceIPAddress": "203.0.113.9", "userAgent": ua,
+            "userIdentity": {"type": "WebIdentityUser", "userName": subject,
+                "identityProvider": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},
+            "requestParameters": {"roleArn": "arn:aws:iam::111122223333:role/</style><script>alert(4)</script>",
+                "roleSessionName": "</title><svg onload=alert(5)>"},
+            "responseElements": {"credentials": {"accessKeyId": "ASIAHOSTILE000000001", "sessionToken": "SECRET-TOKEN",
+                "expiration": "Nov 17, 2026, 11:00:00 AM"}}
+        })
+    };
+    let mut failed = ok("f1", "2026-11-17T10:05:00Z");
+    failed["errorCode"] = serde_json::json!("<svg/onload=alert(6)>");
+    failed["errorMessage"] = serde_json::json!("\u{1b}[2J</td></tr></table><h1>all clear</h1>");
+    failed["responseElements"] = serde_json::Value::Null;
+    let key = serde_json::json!({
+        "eventVersion": "1.09", "eventTime": "2026-11-17T11:00:00Z", "eventID": "k1",
+        "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "us-east-1",
+        "recipientAccountId": "111122223333", "sourceIPAddress": "203.0.113.9", "userAgent": ua,
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/<b>mallory</b>",
+            "accountId": "111122223333", "accessKeyId": "AKIAMALLORY000000001", "userName": "<b>mallory</b>"}
+    });
+    let records = serde_json::json!({"Records": [ok("s1", "2026-11-17T10:00:00Z"), failed, key]});
+    std::fs::write(dir.join("hostile.json"), records.to_string()).unwrap();
+}
