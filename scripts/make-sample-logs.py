@@ -73,9 +73,20 @@ def base(t, name, source, region="us-east-1", account=ACCT):
     }
 
 
+# The role session name some workflows set (configure-aws-credentials'
+# role-session-name); the others keep its default, GitHubActions.
+SESSION_NAMES = {"acme/infra": "terraform-plan", "acme/ops": "nightly-sync", "acme/web": "web-deploy"}
+
+
+def session_name(subject):
+    repo = subject.split(":")[1] if subject.startswith("repo:") else ""
+    return SESSION_NAMES.get(repo, "GitHubActions")
+
+
 def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, region="us-east-1",
                  account=ACCT, ip=None, followups=(), duration=3600):
     """An AssumeRoleWithWebIdentity call; on success, the session's follow-up calls."""
+    session = session_name(subject)
     provider = f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
     role_arn = f"arn:aws:iam::{account}:role/{role}"
     ev = base(t, "AssumeRoleWithWebIdentity", "sts.amazonaws.com", region, account)
@@ -89,7 +100,7 @@ def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, reg
         },
         "sourceIPAddress": ip,
         "userAgent": GHA_UA,
-        "requestParameters": {"roleArn": role_arn, "roleSessionName": "GitHubActions", "durationSeconds": duration},
+        "requestParameters": {"roleArn": role_arn, "roleSessionName": session, "durationSeconds": duration},
         "resources": [{"accountId": account, "type": "AWS::IAM::Role", "ARN": role_arn}],
         "additionalEventData": {"identityProviderConnectionVerificationMethod": "IAMTrustStore"},
         "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
@@ -110,24 +121,25 @@ def web_identity(t, role, subject, audience="sts.amazonaws.com", error=None, reg
             "expiration": (t + timedelta(hours=1)).strftime("%b %-d, %Y, %-I:%M:%S %p"),
         },
         "subjectFromWebIdentityToken": subject,
-        "assumedRoleUser": {"assumedRoleId": f"AROA{ACCT}EXAMPLE:GitHubActions",
-                            "arn": f"arn:aws:sts::{account}:assumed-role/{role}/GitHubActions"},
+        "assumedRoleUser": {"assumedRoleId": f"AROA{ACCT}EXAMPLE:{session}",
+                            "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}"},
         "provider": provider,
         "audience": audience,
     }
     events.append(ev)
-    followup_calls(t, role, role_arn, access_key, account, region, ip, provider, followups)
+    followup_calls(t, role, role_arn, access_key, account, region, ip, provider, followups, session)
     return access_key
 
 
-def followup_calls(t, role, role_arn, access_key, account, region, ip, provider, followups):
+def followup_calls(t, role, role_arn, access_key, account, region, ip, provider, followups,
+                   session="GitHubActions"):
     for i, (name, source) in enumerate(followups):
         f = base(t + timedelta(seconds=20 + 7 * i), name, source, region, account)
         f.update({
             "userIdentity": {
                 "type": "AssumedRole",
-                "principalId": f"AROA{ACCT}EXAMPLE:GitHubActions",
-                "arn": f"arn:aws:sts::{account}:assumed-role/{role}/GitHubActions",
+                "principalId": f"AROA{ACCT}EXAMPLE:{session}",
+                "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
                 "accountId": account,
                 "accessKeyId": access_key,
                 "sessionContext": {

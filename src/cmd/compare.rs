@@ -48,7 +48,17 @@ pub fn summary(frame: &DataFrame, src: &Sources<'_>) -> anyhow::Result<Summary> 
     let mut summary = Summary::new(stats);
     let end = src.window.until.unwrap_or(src.now);
     let Some(store) = src.store else {
-        let first = src.window.since.or_else(|| earliest(frame)).unwrap_or(end);
+        // The whole of a trail (no window): its weeks end with its last day,
+        // not today, or an exported trail would end in empty weeks.
+        let end = match (src.window.since, src.window.until) {
+            (None, None) => span(frame).map_or(end, |(_, last)| day_end(last)),
+            _ => end,
+        };
+        let first = src
+            .window
+            .since
+            .or_else(|| span(frame).map(|(first, _)| day_end(first) - DAY))
+            .unwrap_or(end);
         summary.key_trend = kpi::key_trend(frame, first, end)?;
         summary.key_trend_source = format!(
             "the window read ({} to {}); with --store, the store's history",
@@ -129,12 +139,20 @@ pub fn summary(frame: &DataFrame, src: &Sources<'_>) -> anyhow::Result<Summary> 
     Ok(summary)
 }
 
-/// The earliest event time in `frame`.
-fn earliest(frame: &DataFrame) -> Option<Millis> {
+/// The earliest and latest event times in `frame`.
+fn span(frame: &DataFrame) -> Option<(Millis, Millis)> {
     let times = frame
         .column(crate::frame::col::EVENT_TIME)
         .ok()?
         .as_materialized_series()
         .to_physical_repr();
-    times.i64().ok()?.min()
+    let times = times.i64().ok()?;
+    Some((times.min()?, times.max()?))
+}
+
+const DAY: Millis = 86_400_000;
+
+/// The end of the UTC day holding `t`.
+fn day_end(t: Millis) -> Millis {
+    t.div_euclid(DAY) * DAY + DAY
 }

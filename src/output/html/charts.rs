@@ -270,9 +270,14 @@ pub fn key_trend(weeks: &[WeekKeys]) -> io::Result<String> {
             .map_err(svg_err)?;
         let keys = FAILURES[0];
         let people = FAILURES[7];
-        for (colour, value) in [
-            (keys, (|w: &WeekKeys| w.keys) as fn(&WeekKeys) -> u64),
-            (people, |w: &WeekKeys| w.identities),
+        // Identities first, thinner: where the lines meet, the keys' shows.
+        for (colour, width, value) in [
+            (
+                people,
+                2,
+                (|w: &WeekKeys| w.identities) as fn(&WeekKeys) -> u64,
+            ),
+            (keys, 3, |w: &WeekKeys| w.keys),
         ] {
             let points: Vec<(f64, f64)> = weeks
                 .iter()
@@ -280,7 +285,7 @@ pub fn key_trend(weeks: &[WeekKeys]) -> io::Result<String> {
                 .map(|(i, w)| (i as f64, value(w) as f64))
                 .collect();
             chart
-                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
                 .map_err(svg_err)?;
             chart
                 .draw_series(

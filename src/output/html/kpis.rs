@@ -50,7 +50,7 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                     div.scroll { table.sortable data-table="per-day" {
                         thead { tr { th { "day" } th { "outcome" } th.num { "count" } } }
                         tbody { @for d in &s.per_day {
-                            tr { td { (d.day) } td { (text(&d.outcome)) } td.num { (d.count) } }
+                            tr { td.nowrap { (d.day) } td { (text(&d.outcome)) } td.num { (d.count) } }
                         } }
                     } }
                 }
@@ -82,8 +82,8 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                     thead { tr { th { "role" } th { "repository" } th { "kind" } th { "ref or environment" } th.num { "count" } th { "last seen" } th { "policy allows" } } }
                     tbody { @for i in &s.inventory {
                         tr {
-                            td { (text(&i.role_arn)) } td { (text(&i.repository)) } td { (text(&i.kind)) }
-                            td { (text(&i.context)) } td.num { (i.count) } td { (i.last_seen) }
+                            td { (text(&i.role_arn)) } td { (text(&i.repository)) } td.nowrap { (text(&i.kind)) }
+                            td { (text(&i.context)) } td.num { (i.count) } td.nowrap { (i.last_seen) }
                             @match i.allowed {
                                 Some(true) => td.yes data-allowed="yes" { "yes" },
                                 Some(false) => td.no data-allowed="no" { "no" },
@@ -104,7 +104,7 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                     tbody { @for k in &s.long_lived_keys {
                         tr {
                             td { (text(&k.identity)) } td { code { (text(&k.access_key_id)) } }
-                            td.num { (k.calls) } td { (k.last_used) }
+                            td.num { (k.calls) } td.nowrap { (k.last_used) }
                             td { (k.ci.unwrap_or("no sign of CI")) }
                         }
                     } }
@@ -132,7 +132,7 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                     div.scroll { table.sortable data-table="key-trend" {
                         thead { tr { th { "week from" } th.num { "keys" } th.num { "identities" } th.num { "calls" } th { "partial week" } } }
                         tbody { @for w in &sum.key_trend {
-                            tr { td { (w.week_start) } td.num { (w.keys) } td.num { (w.identities) } td.num { (w.calls) }
+                            tr { td.nowrap { (w.week_start) } td.num { (w.keys) } td.num { (w.identities) } td.num { (w.calls) }
                                  td { @if w.partial { "yes: the data begins inside it" } } }
                         } }
                     } }
