@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use common::{ctaudit, hostile_page_trail, json, path_str};
+use common::{ctaudit, hostile_page_trail, html_rows, json, path_str};
 use regex::Regex;
 
 use sha2::{Digest, Sha256};
@@ -37,28 +37,6 @@ fn inner<'a>(html: &'a str, tag: &str) -> &'a str {
     let start = html.find(&open).unwrap() + open.len();
     let end = start + html[start..].find(&format!("</{tag}>")).unwrap();
     &html[start..end]
-}
-
-/// The body rows of the table `data-table="name"`, as cell texts (tags
-/// stripped, entities left as they are).
-fn rows(html: &str, name: &str) -> Vec<Vec<String>> {
-    let open = format!("data-table=\"{name}\"");
-    let start = html
-        .find(&open)
-        .unwrap_or_else(|| panic!("no table {name}"));
-    let end = start + html[start..].find("</table>").unwrap();
-    let body = &html[start..end];
-    let body = &body[body.find("<tbody>").unwrap()..];
-    let tr = Regex::new(r"(?s)<tr>(.*?)</tr>").unwrap();
-    let td = Regex::new(r"(?s)<td[^>]*>(.*?)</td>").unwrap();
-    let tag = Regex::new(r"<[^>]*>").unwrap();
-    tr.captures_iter(body)
-        .map(|r| {
-            td.captures_iter(&r[1])
-                .map(|c| tag.replace_all(&c[1], "").trim().to_string())
-                .collect()
-        })
-        .collect()
 }
 
 fn hash(body: &str) -> String {
@@ -127,7 +105,7 @@ fn every_finding_is_on_the_page() {
         let id = f["event_id"].as_str().unwrap();
         let table = format!("{}-events", f["report"].as_str().unwrap());
         assert!(
-            rows(&html.stdout, &table)
+            html_rows(&html.stdout, &table)
                 .iter()
                 .any(|r| r.iter().any(|c| c == id)),
             "{id} not in {table}"
@@ -200,7 +178,7 @@ fn the_figures_are_the_json_figures() {
             ]
         })
         .collect();
-    assert_eq!(rows(html, "per-day"), per_day);
+    assert_eq!(html_rows(html, "per-day"), per_day);
     // Success rates, per repository and per workflow.
     for (table, field) in [
         ("by-repository", "by_repository"),
@@ -224,7 +202,7 @@ fn the_figures_are_the_json_figures() {
                 ]
             })
             .collect();
-        assert_eq!(rows(html, table), expected, "{table}");
+        assert_eq!(html_rows(html, table), expected, "{table}");
     }
     // The inventory, with the policy's verdict.
     let inventory: Vec<Vec<String>> = s["inventory"]
@@ -243,9 +221,9 @@ fn the_figures_are_the_json_figures() {
             ]
         })
         .collect();
-    assert_eq!(rows(html, "inventory"), inventory);
+    assert_eq!(html_rows(html, "inventory"), inventory);
     // Keys, their weekly trend, and origins.
-    let keys: Vec<(String, String)> = rows(html, "long-lived-keys")
+    let keys: Vec<(String, String)> = html_rows(html, "long-lived-keys")
         .into_iter()
         .map(|r| (r[1].clone(), r[2].clone()))
         .collect();
@@ -261,7 +239,7 @@ fn the_figures_are_the_json_figures() {
         })
         .collect();
     assert_eq!(keys, expected);
-    let trend: Vec<String> = rows(html, "key-trend")
+    let trend: Vec<String> = html_rows(html, "key-trend")
         .into_iter()
         .map(|r| r[1].clone())
         .collect();
@@ -272,7 +250,7 @@ fn the_figures_are_the_json_figures() {
         .map(|w| w["keys"].to_string())
         .collect();
     assert_eq!(trend, expected);
-    let calls: u64 = rows(html, "origins")
+    let calls: u64 = html_rows(html, "origins")
         .iter()
         .map(|r| r[4].parse::<u64>().unwrap())
         .sum();

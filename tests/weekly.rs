@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ctaudit, json, path_str};
+use common::{ctaudit, html_rows, json, path_str};
 use serde_json::{Value, json};
 
 fn assume(id: &str, t: &str, repo: &str, failed: bool) -> Value {
@@ -172,8 +172,15 @@ fn a_store_gives_the_previous_week_and_the_key_trend() {
     assert!(
         html.contains("<b>3</b> long-lived keys in use 2 weeks ago, <b>1</b> in the last week.")
     );
-    // The new repository's row says it is new.
-    assert!(html.contains("acme/new"));
+    // Tables carry the previous period's counts; what it lacked is new.
+    let repos = html_rows(&html, "by-repository");
+    let new = repos.iter().find(|r| r[0] == "acme/new").unwrap();
+    assert_eq!(new[5..], ["0", "new"]);
+    let api = repos.iter().find(|r| r[0] == "acme/api").unwrap();
+    assert_eq!(api[1..], ["4", "4", "0", "100.0 %", "8", "75.0 %"]);
+    let keys = html_rows(&html, "long-lived-keys");
+    assert_eq!(keys.len(), 1);
+    assert_eq!((keys[0][2].as_str(), keys[0][5].as_str()), ("1", "1"));
     // Markdown: the comparison table and the weekly keys.
     let md = report(&["--format", "markdown"]).stdout;
     assert!(

@@ -179,3 +179,25 @@ pub fn hostile_page_trail(dir: &Path) {
     let records = serde_json::json!({"Records": [ok("s1", "2026-11-17T10:00:00Z"), failed, key]});
     std::fs::write(dir.join("hostile.json"), records.to_string()).unwrap();
 }
+
+/// The body rows of the table `data-table="name"`, as cell texts (tags
+/// stripped, entities left as they are).
+pub fn html_rows(html: &str, name: &str) -> Vec<Vec<String>> {
+    let open = format!("data-table=\"{name}\"");
+    let start = html
+        .find(&open)
+        .unwrap_or_else(|| panic!("no table {name}"));
+    let end = start + html[start..].find("</table>").unwrap();
+    let body = &html[start..end];
+    let body = &body[body.find("<tbody>").unwrap()..];
+    let tr = regex::Regex::new(r"(?s)<tr>(.*?)</tr>").unwrap();
+    let td = regex::Regex::new(r"(?s)<td[^>]*>(.*?)</td>").unwrap();
+    let tag = regex::Regex::new(r"<[^>]*>").unwrap();
+    tr.captures_iter(body)
+        .map(|r| {
+            td.captures_iter(&r[1])
+                .map(|c| tag.replace_all(&c[1], "").trim().to_string())
+                .collect()
+        })
+        .collect()
+}

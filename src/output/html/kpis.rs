@@ -79,7 +79,8 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
             @if s.inventory.is_empty() { p.note { "No successful role assumptions from GitHub in the window." } }
             @else {
                 div.scroll { table.sortable data-table="inventory" {
-                    thead { tr { th { "role" } th { "repository" } th { "kind" } th { "ref or environment" } th.num { "count" } th { "last seen" } th { "policy allows" } } }
+                    thead { tr { th { "role" } th { "repository" } th { "kind" } th { "ref or environment" } th.num { "count" } th { "last seen" } th { "policy allows" }
+                        @if previous.is_some() { th.num { "previous count" } } } }
                     tbody { @for i in &s.inventory {
                         tr {
                             td { (text(&i.role_arn)) } td { (text(&i.repository)) } td.nowrap { (text(&i.kind)) }
@@ -88,6 +89,9 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                                 Some(true) => td.yes data-allowed="yes" { "yes" },
                                 Some(false) => td.no data-allowed="no" { "no" },
                                 None => td.muted { "no policy roles" },
+                            }
+                            @if let Some(p) = previous {
+                                (before(p.inventory.iter().find(|b| (&b.role_arn, &b.repository, &b.kind, &b.context) == (&i.role_arn, &i.repository, &i.kind, &i.context)).map(|b| b.count)))
                             }
                         }
                     } }
@@ -100,12 +104,16 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
             @else {
                 p { (s.long_lived_keys.len()) " long-lived keys used in the window, by identity:" }
                 div.scroll { table.sortable data-table="long-lived-keys" {
-                    thead { tr { th { "identity" } th { "access key" } th.num { "calls" } th { "last used" } th { "CI" } } }
+                    thead { tr { th { "identity" } th { "access key" } th.num { "calls" } th { "last used" } th { "CI" }
+                        @if previous.is_some() { th.num { "previous calls" } } } }
                     tbody { @for k in &s.long_lived_keys {
                         tr {
                             td { (text(&k.identity)) } td { code { (text(&k.access_key_id)) } }
                             td.num { (k.calls) } td.nowrap { (k.last_used) }
                             td { (k.ci.unwrap_or("no sign of CI")) }
+                            @if let Some(p) = previous {
+                                (before(p.long_lived_keys.iter().find(|b| b.access_key_id == k.access_key_id && b.identity == k.identity).map(|b| b.calls)))
+                            }
                         }
                     } }
                 } }
@@ -141,6 +149,14 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
         }
         (origins(sum))
     })
+}
+
+/// A previous period's count, or `new` when it had none.
+fn before(count: Option<u64>) -> Markup {
+    match count {
+        Some(n) => html! { td.num { (n) } },
+        None => html! { td.num.muted data-v="0" { "new" } },
+    }
 }
 
 /// A small square of `colour` for a legend (an SVG attribute, not a style,
@@ -207,6 +223,7 @@ fn rates(now: &[Rate], before: Option<&Vec<Rate>>, name: &str) -> Markup {
 
 fn origins(sum: &Summary) -> Markup {
     let o = &sum.stats.origins;
+    let previous = sum.previous.as_ref().map(|p| &p.stats.origins);
     let geo = o.iter().any(|o| o.asn.is_some() || o.country.is_some());
     html! {
         section #origins {
@@ -218,12 +235,16 @@ fn origins(sum: &Summary) -> Markup {
             @if o.is_empty() { p.note { "No calls in the window." } }
             @else {
                 div.scroll { table.sortable data-table="origins" {
-                    thead { tr { th { "network" } th { "ASN" } th { "AS organisation" } th { "country" } th.num { "calls" } } }
+                    thead { tr { th { "network" } th { "ASN" } th { "AS organisation" } th { "country" } th.num { "calls" }
+                        @if previous.is_some() { th.num { "previous calls" } } } }
                     tbody { @for x in o {
                         tr {
                             td { (text(&x.network)) } td { (text(x.asn.as_deref().unwrap_or(""))) }
                             td { (text(x.as_org.as_deref().unwrap_or(""))) } td { (text(x.country.as_deref().unwrap_or(""))) }
                             td.num { (x.calls) }
+                            @if let Some(p) = previous {
+                                (before(p.iter().find(|b| (&b.network, &b.asn, &b.country) == (&x.network, &x.asn, &x.country)).map(|b| b.calls)))
+                            }
                         }
                     } }
                 } }
