@@ -14,6 +14,7 @@ pub mod discover;
 pub mod file;
 mod inflate;
 pub mod record;
+pub mod scan;
 mod sink;
 mod split;
 pub mod summary;

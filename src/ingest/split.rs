@@ -132,6 +132,14 @@ struct NotWholeRecords;
 /// having possibly delivered some records, when the run is not exactly a
 /// list of well-formed values (damage, or a cut inside a record).
 fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> {
+    if super::container::scan_enabled() {
+        // Validated whole before anything is delivered.
+        let elements = super::scan::values(run).map_err(|_| NotWholeRecords)?;
+        for range in elements {
+            read_record(&run[range], sink);
+        }
+        return Ok(());
+    }
     let mut rest = run;
     loop {
         let mut de = serde_json::Deserializer::from_str(rest);

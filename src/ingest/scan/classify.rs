@@ -1,0 +1,212 @@
+//! The first step of the scanner: 64 bytes at a time, one bit per byte for
+//! each class of character the JSON structure depends on. AVX2 when the
+//! processor has it (found at run time), else SSE2 (every x86-64), else a
+//! byte loop; all three give the same masks (a property test holds them to
+//! it). Other architectures take the byte loop.
+
+/// Bit `i` is set when byte `i` of the block is of the class.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Masks {
+    pub quote: u64,
+    pub backslash: u64,
+    /// `{`
+    pub open_brace: u64,
+    /// `}`
+    pub close_brace: u64,
+    /// `[`
+    pub open_bracket: u64,
+    /// `]`
+    pub close_bracket: u64,
+    pub colon: u64,
+    pub comma: u64,
+    /// JSON's white space: space, tab, line feed, carriage return.
+    pub ws: u64,
+    /// Below 0x20: never allowed inside a string.
+    pub control: u64,
+}
+
+/// The byte loop: the reference the vector versions are held to.
+pub fn portable(block: &[u8; 64]) -> Masks {
+    let mut m = Masks::default();
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        match b {
+            b'"' => m.quote |= bit,
+            b'\\' => m.backslash |= bit,
+            b'{' => m.open_brace |= bit,
+            b'}' => m.close_brace |= bit,
+            b'[' => m.open_bracket |= bit,
+            b']' => m.close_bracket |= bit,
+            b':' => m.colon |= bit,
+            b',' => m.comma |= bit,
+            b' ' | b'\t' | b'\n' | b'\r' => m.ws |= bit,
+            _ => {}
+        }
+        if b < 0x20 {
+            m.control |= bit;
+        }
+    }
+    m
+}
+
+/// AVX2 and the bit-manipulation instructions that come with it (the
+/// scanner is compiled for all three together).
+#[cfg(target_arch = "x86_64")]
+fn avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("bmi1")
+        && std::is_x86_feature_detected!("bmi2")
+}
+
+/// Which implementation [`classify`] uses on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Avx2,
+    Sse2,
+    Portable,
+}
+
+impl Kind {
+    /// The fastest this processor has.
+    pub fn detect() -> Kind {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if avx2() {
+                return Kind::Avx2;
+            }
+            Kind::Sse2
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Kind::Portable
+    }
+
+    /// Every implementation this processor can run (for tests).
+    pub fn available() -> Vec<Kind> {
+        let mut v = vec![Kind::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            v.push(Kind::Sse2);
+            if avx2() {
+                v.push(Kind::Avx2);
+            }
+        }
+        v
+    }
+}
+
+/// The masks of `block`, by `kind` (which must be available: see
+/// [`Kind::detect`]). Inlined, so that in the scanner compiled for AVX2
+/// the vector code joins the rest.
+#[inline(always)]
+pub fn classify(kind: Kind, block: &[u8; 64]) -> Masks {
+    match kind {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Kind::Avx2` is only made where the processor has AVX2.
+        Kind::Avx2 => unsafe { x86::avx2(block) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of x86-64.
+        Kind::Sse2 => unsafe { x86::sse2(block) },
+        _ => portable(block),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::Masks;
+
+    /// Generates the classification for one vector width: `$load` reads a
+    /// vector, `$eq` compares bytes, `$max` is the unsigned byte maximum,
+    /// `$mask` turns a comparison into bits.
+    macro_rules! classify_with {
+        ($name:ident, $feature:literal, $vec:ty, $width:literal, $load:ident, $set1:ident,
+         $eq:ident, $or:ident, $max:ident, $mask:ident) => {
+            #[target_feature(enable = $feature)]
+            #[inline]
+            pub unsafe fn $name(block: &[u8; 64]) -> Masks {
+                let mut m = Masks::default();
+                let mut i = 0;
+                while i < 64 {
+                    // SAFETY: `i + $width <= 64`: the load stays in the block.
+                    let v: $vec = unsafe { $load(block.as_ptr().add(i) as *const $vec) };
+                    // Macros, not closures: a closure would not carry the
+                    // target feature, and its intrinsics would not inline.
+                    macro_rules! is {
+                        ($c:expr) => {
+                            $eq(v, $set1($c as i8))
+                        };
+                    }
+                    macro_rules! bits {
+                        ($x:expr) => {
+                            ($mask($x) as u32 as u64) << i
+                        };
+                    }
+                    m.quote |= bits!(is!(b'"'));
+                    m.backslash |= bits!(is!(b'\\'));
+                    m.open_brace |= bits!(is!(b'{'));
+                    m.close_brace |= bits!(is!(b'}'));
+                    m.open_bracket |= bits!(is!(b'['));
+                    m.close_bracket |= bits!(is!(b']'));
+                    m.colon |= bits!(is!(b':'));
+                    m.comma |= bits!(is!(b','));
+                    m.ws |= bits!($or($or(is!(b' '), is!(b'\t')), $or(is!(b'\n'), is!(b'\r'))));
+                    // v <= 0x1f, unsigned: max(v, 0x1f) == 0x1f.
+                    let low = $set1(0x1f);
+                    m.control |= bits!($eq($max(v, low), low));
+                    i += $width;
+                }
+                m
+            }
+        };
+    }
+
+    classify_with!(
+        avx2,
+        "avx2",
+        __m256i,
+        32,
+        _mm256_loadu_si256,
+        _mm256_set1_epi8,
+        _mm256_cmpeq_epi8,
+        _mm256_or_si256,
+        _mm256_max_epu8,
+        _mm256_movemask_epi8
+    );
+    classify_with!(
+        sse2,
+        "sse2",
+        __m128i,
+        16,
+        _mm_loadu_si128,
+        _mm_set1_epi8,
+        _mm_cmpeq_epi8,
+        _mm_or_si128,
+        _mm_max_epu8,
+        _mm_movemask_epi8
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_implementation_classifies_every_byte_alike() {
+        // Each byte value at each position of a block.
+        for b in 0..=255u8 {
+            for at in [0, 15, 16, 31, 32, 63] {
+                let mut block = [b'a'; 64];
+                block[at] = b;
+                let expected = portable(&block);
+                for kind in Kind::available() {
+                    assert_eq!(
+                        classify(kind, &block),
+                        expected,
+                        "{kind:?} byte {b:#x} at {at}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! A record scanner in the spirit of simdjson's first stage: the bytes are
+//! classified 64 at a time ([`classify`]), escapes and the in-string mask
+//! derived with bit arithmetic (an odd run of backslashes escapes the next
+//! byte; a prefix XOR of the unescaped quotes marks what lies inside
+//! strings), and the few structural positions left are walked by a small
+//! state machine that checks JSON's grammar and notes where each element of
+//! the `Records` array begins and ends.
+//!
+//! It validates everything serde_json checks when it skips a value (escapes,
+//! control characters in strings, literals, numbers, nesting, commas and
+//! colons), so a file it accepts is one serde_json accepts, with the same
+//! elements; anything it does not accept (damage, or a shape it does not
+//! handle) is left to the serde reader, which locates damage. It reads no
+//! values: the records a report needs are parsed by serde afterwards.
+
+pub mod classify;
+
+use std::ops::Range;
+
+use classify::{Kind, Masks};
+
+/// Why a text was not scanned to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Not well-formed JSON (serde_json rejects it too).
+    Invalid,
+    /// Well-formed or not, a shape the scanner leaves to serde: not a lone
+    /// `{"Records":[…]}` object, a string element, deep nesting.
+    Unsupported,
+}
+
+/// Nesting deeper than this is left to serde.
+const MAX_DEPTH: usize = 512;
+
+/// The elements of a lone `{"Records":[…]}` object (CloudTrail's delivery
+/// format, white space allowed around every token), as byte ranges of
+/// `text`, once the whole text is known to be well-formed.
+pub fn records(text: &str) -> Result<Vec<Range<usize>>, Refused> {
+    scan(text.as_bytes(), Mode::Records, Kind::detect())
+}
+
+/// The elements of a comma-separated list of JSON values (a run of records
+/// cut from a `Records` array), once every one is known to be well-formed.
+pub fn values(text: &str) -> Result<Vec<Range<usize>>, Refused> {
+    scan(text.as_bytes(), Mode::List, Kind::detect())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One object whose only key is `Records`, an array: its elements.
+    Records,
+    /// Values separated by commas at the top: each value.
+    List,
+}
+
+/// Whether `b` may follow a scalar: white space, a structural character, a
+/// quote, or the end.
+fn ends_scalar(b: Option<&u8>) -> bool {
+    matches!(
+        b,
+        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b'{' | b'}' | b'[' | b']' | b':' | b',' | b'"')
+    )
+}
+
+/// The length of the literal (`true`, `false`, `null`) or number at the
+/// start of `s`, when it is one and is followed by a delimiter: the grammar
+/// serde_json checks when it skips a value.
+fn scalar_len(s: &[u8]) -> Option<usize> {
+    for lit in [&b"true"[..], b"false", b"null"] {
+        if s.starts_with(lit) {
+            return ends_scalar(s.get(lit.len())).then_some(lit.len());
+        }
+    }
+    let digits = |from: usize| s[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut i = usize::from(s.first() == Some(&b'-'));
+    match s.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i += digits(i),
+        _ => return None,
+    }
+    if s.get(i) == Some(&b'.') {
+        let n = digits(i + 1);
+        if n == 0 {
+            return None;
+        }
+        i += 1 + n;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let n = digits(i);
+        if n == 0 {
+            return None;
+        }
+        i += n;
+    }
+    ends_scalar(s.get(i)).then_some(i)
+}
+
+/// The bytes an odd run of backslashes escapes (simdjson's branchless
+/// form); `carry` is whether the previous block ended in such a run.
+#[inline]
+fn escaped(backslash: u64, carry: &mut u64) -> u64 {
+    const EVEN: u64 = 0x5555_5555_5555_5555;
+    let backslash = backslash & !*carry;
+    let follows_escape = (backslash << 1) | *carry;
+    let odd_starts = backslash & !EVEN & !follows_escape;
+    let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
+    *carry = u64::from(overflow);
+    (EVEN ^ (even_starts << 1)) & follows_escape
+}
+
+/// Bit `i` of the result: the XOR of bits `0..=i` of `x`.
+#[inline]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// Whether the escape whose escaped byte is at `pos` is one JSON allows.
+fn valid_escape(bytes: &[u8], pos: usize) -> bool {
+    match bytes.get(pos) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => true,
+        Some(b'u') => bytes
+            .get(pos + 1..pos + 5)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+        _ => false,
+    }
+}
+
+/// "The next significant position" for one set of positions, carried from
+/// block to block: each bit of `a` moved to the first bit of `s` after it.
+/// `s` holds every position that is not white space, not inside a string
+/// and not a scalar's second byte or later; adding `a`'s successors to the
+/// complement of `s` carries each through the white space (and string
+/// interiors) to the next significant position.
+#[derive(Default)]
+struct Next {
+    shift: u64,
+    add: u64,
+}
+
+impl Next {
+    #[inline]
+    fn of(&mut self, a: u64, s: u64) -> u64 {
+        let x = (a << 1) | self.shift;
+        self.shift = a >> 63;
+        let (sum, o1) = (!s).overflowing_add(x);
+        let (sum, o2) = sum.overflowing_add(self.add);
+        self.add = u64::from(o1 | o2);
+        sum & s
+    }
+
+    /// Something is still looking for its next position past the end.
+    fn pending(&self) -> bool {
+        self.shift | self.add != 0
+    }
+}
+
+/// The brackets, walked one by one: nesting, matching, the elements, and
+/// which positions lie directly inside an object.
+struct Brackets<'a> {
+    bytes: &'a [u8],
+    mode: Mode,
+    /// `true` per open object, `false` per open array.
+    stack: Vec<bool>,
+    element_depth: usize,
+    /// Where the gap before the next element begins, and whether a comma
+    /// must be in it.
+    gap_from: usize,
+    elements: Vec<Range<usize>>,
+    /// In `Records` mode: where the `Records` array opens and closes.
+    array: Range<usize>,
+    /// The position before the block's first byte lies directly inside an
+    /// object.
+    in_object: bool,
+}
+
+impl Brackets<'_> {
+    /// The gap before an element (or, with `end`, after the last) holds
+    /// white space and, between two elements, one comma; anything else
+    /// means the list holds something other than objects, which serde
+    /// reads.
+    fn gap(&self, to: usize, end: bool) -> Result<(), Refused> {
+        let comma = !end && !self.elements.is_empty();
+        let mut it = self.bytes[self.gap_from..to]
+            .iter()
+            .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        match (comma, it.next(), it.next()) {
+            (false, None, _) | (true, Some(b','), None) => Ok(()),
+            _ => Err(Refused::Unsupported),
+        }
+    }
+
+    /// One block's brackets (`brackets`, outside strings); returns the
+    /// positions where being directly inside an object starts or stops.
+    fn walk(&mut self, base: usize, mut brackets: u64) -> Result<u64, Refused> {
+        let mut flips = 0u64;
+        while brackets != 0 {
+            let bit = brackets.trailing_zeros();
+            brackets &= brackets - 1;
+            let pos = base + bit as usize;
+            let b = self.bytes[pos];
+            if b == b'{' || b == b'[' {
+                let depth = self.stack.len();
+                if depth == self.element_depth {
+                    if b != b'{' {
+                        return Err(Refused::Unsupported);
+                    }
+                    self.gap(pos, false)?;
+                    self.gap_from = pos;
+                }
+                if self.mode == Mode::Records && depth == 1 && pos != self.array.start {
+                    return Err(Refused::Unsupported);
+                }
+                if depth >= MAX_DEPTH {
+                    return Err(Refused::Unsupported);
+                }
+                self.stack.push(b == b'{');
+            } else {
+                if self.stack.pop() != Some(b == b'}') {
+                    return Err(Refused::Invalid);
+                }
+                let depth = self.stack.len();
+                if depth == self.element_depth {
+                    self.elements.push(self.gap_from..pos + 1);
+                    self.gap_from = pos + 1;
+                }
+                if self.mode == Mode::Records && depth == 1 && pos != self.array.end {
+                    return Err(Refused::Unsupported);
+                }
+            }
+            let inside = self.stack.last() == Some(&true);
+            if inside != self.in_object {
+                flips |= 1 << bit;
+                self.in_object = inside;
+            }
+        }
+        Ok(flips)
+    }
+}
+
+/// In `Records` mode, where the `Records` array opens and closes, read off
+/// the text's two ends: `{ "Records" : [` … `] }`, white space between.
+fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = bytes.iter().position(|b| !ws(b))?;
+    let expect = |at: &mut usize, token: &[u8]| -> Option<()> {
+        bytes[*at..].starts_with(token).then_some(())?;
+        *at += token.len();
+        *at += bytes[*at..].iter().take_while(|b| ws(b)).count();
+        Some(())
+    };
+    expect(&mut i, b"{")?;
+    expect(&mut i, b"\"Records\"")?;
+    expect(&mut i, b":")?;
+    bytes.get(i).filter(|b| **b == b'[')?;
+    let mut j = bytes.iter().rposition(|b| !ws(b))?;
+    (bytes[j] == b'}').then_some(())?;
+    j = bytes[..j].iter().rposition(|b| !ws(b))?;
+    (bytes[j] == b']' && j > i).then_some(i..j)
+}
+
+fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, Refused> {
+    match kind {
+        // SAFETY: `Kind::Avx2` is only made where the processor has AVX2,
+        // BMI1 and BMI2.
+        #[cfg(target_arch = "x86_64")]
+        Kind::Avx2 => unsafe { scan_avx2(bytes, mode) },
+        _ => scan_with(bytes, mode, kind),
+    }
+}
+
+/// The whole scan compiled for AVX2 and BMI: the classification inlines,
+/// and the bit arithmetic uses the newer instructions.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+unsafe fn scan_avx2(bytes: &[u8], mode: Mode) -> Result<Vec<Range<usize>>, Refused> {
+    scan_with(bytes, mode, Kind::Avx2)
+}
+
+#[inline(always)]
+fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, Refused> {
+    let array = match mode {
+        Mode::Records => records_array(bytes).ok_or(Refused::Unsupported)?,
+        Mode::List => 0..bytes.len(),
+    };
+    let mut brackets = Brackets {
+        bytes,
+        mode,
+        stack: Vec::with_capacity(16),
+        element_depth: if mode == Mode::Records { 2 } else { 0 },
+        gap_from: if mode == Mode::Records {
+            array.start + 1
+        } else {
+            0
+        },
+        elements: Vec::new(),
+        array,
+        in_object: false,
+    };
+    let (mut escape_carry, mut in_string_carry, mut scalar_carry, mut object_carry) =
+        (0u64, 0u64, 0u64, 0u64);
+    // The grammar, as "what may come next" for each kind of token.
+    let (mut key_open, mut key_close, mut after_key) =
+        (Next::default(), Next::default(), Next::default());
+    let (mut after_sep, mut after_array, mut after_value) =
+        (Next::default(), Next::default(), Next::default());
+    let mut padded = [b' '; 64];
+    for (n, chunk) in bytes.chunks(64).enumerate() {
+        let base = n * 64;
+        let block: &[u8; 64] = match chunk.try_into() {
+            Ok(block) => block,
+            Err(_) => {
+                padded[..chunk.len()].copy_from_slice(chunk);
+                &padded
+            }
+        };
+        let c: Masks = classify::classify(kind, block);
+        let esc = escaped(c.backslash, &mut escape_carry);
+        let quote = c.quote & !esc;
+        let in_string = prefix_xor(quote) ^ in_string_carry;
+        in_string_carry = ((in_string as i64) >> 63) as u64;
+        // A backslash that starts an escape must be inside a string; the
+        // byte it escapes must make a valid escape; no control characters
+        // inside strings.
+        if c.backslash & !esc & !in_string != 0 || c.control & in_string != 0 {
+            return Err(Refused::Invalid);
+        }
+        let mut e = esc;
+        while e != 0 {
+            if !valid_escape(bytes, base + e.trailing_zeros() as usize) {
+                return Err(Refused::Invalid);
+            }
+            e &= e - 1;
+        }
+        let outside = !in_string;
+        let (ob, cb) = (c.open_brace & outside, c.close_brace & outside);
+        let (oa, ca) = (c.open_bracket & outside, c.close_bracket & outside);
+        let (colon, comma) = (c.colon & outside, c.comma & outside);
+        let (open, close) = (quote & in_string, quote & outside);
+        let ops =
+            c.open_brace | c.close_brace | c.open_bracket | c.close_bracket | c.colon | c.comma;
+        let scalar = !(c.ws | ops | quote | in_string);
+        let scalar_start = scalar & !((scalar << 1) | scalar_carry);
+        scalar_carry = scalar >> 63;
+        let mut s = scalar_start;
+        while s != 0 {
+            let pos = base + s.trailing_zeros() as usize;
+            scalar_len(&bytes[pos..]).ok_or(Refused::Invalid)?;
+            s &= s - 1;
+        }
+        // Which positions lie directly inside an object.
+        let flips = brackets.walk(base, ob | cb | oa | ca)?;
+        let in_object = prefix_xor(flips) ^ object_carry;
+        object_carry = ((in_object as i64) >> 63) as u64;
+
+        let significant = open | close | ob | cb | oa | ca | colon | comma | scalar_start;
+        let value_start = open | ob | oa | scalar_start;
+        // After `{` or a comma in an object: a key (or `}` after `{`).
+        let first = key_open.of(ob | (comma & in_object), significant);
+        let keys = first & open;
+        let bad_first = first & !(open | cb);
+        // A key's closing quote, then exactly one colon.
+        let key_end = key_close.of(keys, significant);
+        let colon_next = after_key.of(key_end, significant);
+        // After a colon or a comma: a value. After `[`: a value or `]`.
+        let after = after_sep.of(colon | comma, significant);
+        let array_first = after_array.of(oa, significant);
+        // After a value: a comma or a closing bracket.
+        let value_end = (close & !key_end) | cb | ca | scalar_start;
+        let next = after_value.of(value_end, significant);
+        if bad_first
+            | (colon_next ^ colon)
+            | (after & !value_start)
+            | (array_first & !(value_start | ca))
+            | (next & !(comma | cb | ca))
+            != 0
+        {
+            return Err(Refused::Invalid);
+        }
+    }
+    // Everything closed; nothing but the last value still waiting for what
+    // follows it.
+    if in_string_carry != 0
+        || escape_carry != 0
+        || !brackets.stack.is_empty()
+        || [&key_open, &key_close, &after_key, &after_sep, &after_array]
+            .iter()
+            .any(|n| n.pending())
+    {
+        return Err(Refused::Invalid);
+    }
+    brackets.gap(brackets.array.end, true)?;
+    Ok(brackets.elements)
+}
+
+#[cfg(test)]
+mod tests;

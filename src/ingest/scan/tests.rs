@@ -1,0 +1,110 @@
+use super::*;
+
+fn ranges(text: &str) -> Result<Vec<&str>, Refused> {
+    records(text).map(|r| r.into_iter().map(|r| &text[r]).collect())
+}
+
+#[test]
+fn elements_are_the_records() {
+    let text = r#" { "Records" : [ {"a":1,"b":[true,false,null,-0.5e+3]} , {} ,{"s":"x\"y\\\\z\u00e9","o":{"p":[[],{}]}} ] }
+"#;
+    assert_eq!(
+        ranges(text).unwrap(),
+        [
+            r#"{"a":1,"b":[true,false,null,-0.5e+3]}"#,
+            "{}",
+            r#"{"s":"x\"y\\\\z\u00e9","o":{"p":[[],{}]}}"#
+        ]
+    );
+    assert_eq!(ranges(r#"{"Records":[]}"#).unwrap(), Vec::<&str>::new());
+}
+
+#[test]
+fn damage_is_invalid() {
+    for bad in [
+        r#"{"Records":[{"a":1},]}"#,
+        r#"{"Records":[{"a":1}"#,
+        r#"{"Records":[{"a" 1}]}"#,
+        r#"{"Records":[{"a":01}]}"#,
+        r#"{"Records":[{"a":1.}]}"#,
+        r#"{"Records":[{"a":tru}]}"#,
+        r#"{"Records":[{"a":"\x"}]}"#,
+        r#"{"Records":[{"a":"\u12g4"}]}"#,
+        "{\"Records\":[{\"a\":\"tab\there\"}]}",
+        r#"{"Records":[{"a":"open}]}"#,
+        r#"{"Records":[{"a":1}}]}"#,
+        r#"{"Records":[{"a":1}]}x"#,
+        r#"{"Records":[{"a":1}]} {"Records":[]}"#,
+        r#"{"Records":[{"a":1,,"b":2}]}"#,
+        r#"{"Records":[{"a":1}] ]"#,
+        r#"{"Records":[{"a":-}]}"#,
+        r#"{"Records":[{"a":1e}]}"#,
+        r#"{"Records":[{"a" : \"x"}]}"#,
+    ] {
+        // Damage inside the shape is invalid; damage to the shape itself
+        // (a missing end) is left to serde. Never accepted.
+        assert!(records(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn other_shapes_are_left_to_serde() {
+    for other in [
+        r#"{"Records":[{"a":1}],"x":2}"#,
+        r#"{"Events":[]}"#,
+        r#"{"Records":null}"#,
+        r#"{"Records":["a string record"]}"#,
+        r#"{"Records":[{"a":1},7]}"#,
+        r#"{"Records":[[{"a":1}]]}"#,
+        r#"{"R\u0065cords":[]}"#,
+        r#"[{"a":1}]"#,
+    ] {
+        assert_eq!(records(other), Err(Refused::Unsupported), "{other}");
+    }
+    let deep = format!(r#"{{"Records":[{}{}]}}"#, "[".repeat(600), "]".repeat(600));
+    assert_eq!(records(&deep), Err(Refused::Unsupported));
+}
+
+#[test]
+fn a_list_of_values() {
+    let text = r#"{"a":1} , {"b":[2]},{}"#;
+    let got: Vec<&str> = values(text)
+        .unwrap()
+        .into_iter()
+        .map(|r| &text[r])
+        .collect();
+    assert_eq!(got, [r#"{"a":1}"#, r#"{"b":[2]}"#, "{}"]);
+    // A cut inside a record.
+    assert!(values(r#"{"a":1},{"b":"#).is_err());
+    assert_eq!(values(r#"{"a":1}},{"b":2}"#), Err(Refused::Invalid));
+    assert!(values(r#"{"a":1},,{"b":2}"#).is_err());
+    assert!(values(r#"{"a":1}{"b":2}"#).is_err());
+}
+
+/// Runs of backslashes and quotes at every offset around the 64-byte
+/// block boundaries: escapes that straddle two blocks.
+#[test]
+fn escapes_across_block_boundaries() {
+    for pad in 0..140 {
+        for run in 1..6 {
+            let slashes = "\\".repeat(run);
+            // An even run escapes nothing: the quote after it closes the
+            // string. An odd run escapes the quote.
+            let body = if run % 2 == 0 {
+                format!(r#"{}{slashes}"#, "x".repeat(pad))
+            } else {
+                format!(r#"{}{slashes}"x"#, "x".repeat(pad))
+            };
+            let text = format!(r#"{{"Records":[{{"k":"{body}"}},{{"n":2}}]}}"#);
+            let expected = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+            assert_eq!(
+                records(&text).is_ok(),
+                expected,
+                "pad {pad} run {run}: {text}"
+            );
+            if expected {
+                assert_eq!(records(&text).unwrap().len(), 2);
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The record scanner (`src/ingest/scan`) against serde_json, the reader it
+//! replaces for `Records` files: on generated, mutated and real files, a
+//! text the scanner accepts is one serde_json accepts with the same
+//! elements, a text serde_json rejects the scanner rejects, and the usual
+//! CloudTrail file is accepted. Then whole runs with the scanner
+//! (`CTAUDIT_SCAN=simd`) and with serde alone give the same findings and
+//! counts.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use common::{ctaudit_env, json, path_str, real_corpus};
+use ctaudit::ingest::scan;
+use proptest::prelude::*;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// What serde_json makes of a lone `{"Records":[…]}` object: its elements'
+/// texts, or an error.
+fn serde_records(text: &str) -> Result<Vec<&str>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Top<'a> {
+        #[serde(rename = "Records", borrow)]
+        records: Vec<&'a RawValue>,
+    }
+    serde_json::from_str::<Top>(text).map(|t| t.records.into_iter().map(RawValue::get).collect())
+}
+
+/// The scanner's verdict must never contradict serde's.
+fn agree(text: &str) -> Result<(), TestCaseError> {
+    let scanned = scan::records(text);
+    let reference = serde_records(text);
+    match (&scanned, &reference) {
+        (Ok(ranges), Ok(elements)) => {
+            let got: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
+            prop_assert_eq!(&got, elements, "different elements in {:?}", text);
+        }
+        (Ok(_), Err(e)) => {
+            prop_assert!(false, "scanner accepted what serde rejects ({e}): {text:?}")
+        }
+        (Err(scan::Refused::Invalid), Ok(_)) => {
+            prop_assert!(false, "scanner rejected what serde accepts: {text:?}")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A JSON value with the strings an attacker or a damaged trail brings:
+/// quotes, backslashes, control characters, escapes, non-ASCII.
+fn value() -> impl Strategy<Value = Value> {
+    let text = proptest::string::string_regex(
+        r#"([a-z0-9 ]|["\\/]|\\u00e9|[\x00-\x1f]|é|\u{1F600}){0,24}"#,
+    )
+    .unwrap();
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        text.prop_map(Value::String),
+    ];
+    leaf.prop_recursive(6, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z\"\\\\]{1,8}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A `Records` file of object records, compact or pretty-printed.
+fn records_file() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(
+            prop::collection::btree_map("[a-zA-Z]{1,10}", value(), 0..8),
+            0..6,
+        ),
+        any::<bool>(),
+    )
+        .prop_map(|(records, pretty)| {
+            let records: Vec<Value> = records
+                .into_iter()
+                .map(|m| Value::Object(m.into_iter().collect()))
+                .collect();
+            let doc = serde_json::json!({ "Records": records });
+            if pretty {
+                serde_json::to_string_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_string(&doc).unwrap()
+            }
+        })
+}
+
+/// Damage: bytes cut off, inserted, deleted or replaced.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Truncate(usize),
+    Insert(usize, u8),
+    Delete(usize),
+    Replace(usize, u8),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let byte = prop::sample::select(b"\"\\{}[]:, \n\t\x01ae0-.+E/u".to_vec());
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), byte.clone()).prop_map(|(at, b)| Mutation::Insert(at, b)),
+        any::<usize>().prop_map(Mutation::Delete),
+        (any::<usize>(), byte).prop_map(|(at, b)| Mutation::Replace(at, b)),
+    ]
+}
+
+fn mutate(text: &str, m: &Mutation) -> String {
+    let mut b = text.as_bytes().to_vec();
+    let at = |i: usize, len: usize| if len == 0 { 0 } else { i % len };
+    match *m {
+        Mutation::Truncate(i) => b.truncate(at(i, b.len())),
+        Mutation::Insert(i, c) => b.insert(at(i, b.len() + 1), c),
+        Mutation::Delete(i) if !b.is_empty() => {
+            b.remove(at(i, b.len()));
+        }
+        Mutation::Replace(i, c) if !b.is_empty() => {
+            let i = at(i, b.len());
+            b[i] = c;
+        }
+        _ => {}
+    }
+    // A mutation inside a multi-byte character is invalid UTF-8, which
+    // never reaches the scanner (the UTF-8 check sends it to serde).
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_files_are_read_alike(text in records_file()) {
+        agree(&text)?;
+        // The usual file is the scanner's, not left to serde.
+        prop_assert!(scan::records(&text).is_ok(), "refused {:?}", text);
+    }
+
+    #[test]
+    fn damaged_files_are_judged_alike(text in records_file(), ms in prop::collection::vec(mutation(), 1..4)) {
+        let mut t = text;
+        for m in &ms {
+            t = mutate(&t, m);
+        }
+        agree(&t)?;
+    }
+
+    /// Backslash and quote runs placed at every offset around the 64-byte
+    /// blocks, and deep nesting.
+    #[test]
+    fn escapes_at_block_edges_and_deep_nesting(pad in 0usize..200, run in 0usize..7, depth in 0usize..300) {
+        let text = format!(
+            r#"{{"Records":[{{"k":"{}{}\"","n":{}1{}}}]}}"#,
+            "x".repeat(pad), "\\".repeat(run), "[".repeat(depth), "]".repeat(depth)
+        );
+        agree(&text)?;
+    }
+}
+
+/// Every file of a folder, decoded.
+fn texts(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let Ok(raw) = std::fs::read(&p) else { continue };
+            let mut bytes = Vec::new();
+            if raw.starts_with(&[0x1f, 0x8b]) {
+                if flate2::read::MultiGzDecoder::new(&raw[..])
+                    .read_to_end(&mut bytes)
+                    .is_err()
+                {
+                    continue;
+                }
+            } else {
+                bytes = raw;
+            }
+            if let Ok(text) = String::from_utf8(bytes) {
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn real_and_bundled_files_are_read_alike() {
+    let mut dirs = vec![
+        common::root().join("sample-logs"),
+        common::root().join("tests/fixtures"),
+    ];
+    dirs.extend(real_corpus("real_and_bundled_files_are_read_alike"));
+    let mut scanned = 0;
+    for dir in dirs {
+        for (path, text) in texts(&dir) {
+            if let Err(e) = agree(&text) {
+                panic!("{}: {e}", path.display());
+            }
+            scanned += usize::from(scan::records(&text).is_ok());
+        }
+    }
+    assert!(scanned > 100, "only {scanned} files were the scanner's");
+}
+
+/// A report with the scanner and with serde alone.
+fn both(args: &[&str]) -> (Value, Value) {
+    let with = ctaudit_env(args, &[("CTAUDIT_SCAN", "simd".to_string())]);
+    let without = ctaudit_env(args, &[]);
+    assert_eq!(
+        with.code, without.code,
+        "{}\n{}",
+        with.stderr, without.stderr
+    );
+    (json(&with), json(&without))
+}
+
+#[test]
+fn whole_runs_agree_with_serde_alone() {
+    let mut trails = vec![common::root().join("sample-logs")];
+    trails.extend(real_corpus("whole_runs_agree_with_serde_alone"));
+    for trail in trails {
+        let (a, b) = both(&[
+            "report",
+            "--logs",
+            path_str(&trail),
+            "--report",
+            "all",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(a["input"], b["input"], "{}", trail.display());
+        assert_eq!(a["summary"], b["summary"]);
+        assert_eq!(a["findings"], b["findings"]);
+        // Large files are cut and read on several threads: the scanner
+        // checks each run there.
+        let (a, b) = (
+            json(&ctaudit_env(
+                &["report", "--logs", path_str(&trail), "--format", "json"],
+                &[
+                    ("CTAUDIT_SPLIT_MIN_BYTES", "0".to_string()),
+                    ("CTAUDIT_SCAN", "simd".to_string()),
+                ],
+            )),
+            json(&ctaudit_env(
+                &["report", "--logs", path_str(&trail), "--format", "json"],
+                &[("CTAUDIT_SPLIT_MIN_BYTES", "0".to_string())],
+            )),
+        );
+        assert_eq!(a["input"], b["input"], "split: {}", trail.display());
+        assert_eq!(a["findings"], b["findings"]);
+    }
+}
