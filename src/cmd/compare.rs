@@ -50,14 +50,15 @@ pub fn summary(frame: &DataFrame, src: &Sources<'_>) -> anyhow::Result<Summary> 
     let Some(store) = src.store else {
         // The whole of a trail (no window): its weeks end with its last day,
         // not today, or an exported trail would end in empty weeks.
+        let span = span(frame);
         let end = match (src.window.since, src.window.until) {
-            (None, None) => span(frame).map_or(end, |(_, last)| day_end(last)),
+            (None, None) => span.map_or(end, |(_, last)| day_end(last)),
             _ => end,
         };
         let first = src
             .window
             .since
-            .or_else(|| span(frame).map(|(first, _)| day_end(first) - DAY))
+            .or_else(|| span.map(|(first, _)| day_end(first) - DAY))
             .unwrap_or(end);
         summary.key_trend = kpi::key_trend(frame, first, end)?;
         summary.key_trend_source = format!(

@@ -25,15 +25,17 @@ fn percent(rate: f64) -> String {
     format!("{:.0} %", rate * 100.0)
 }
 
+/// A section's heading.
+fn heading(out: &mut dyn Write, title: &str, markdown: bool) -> io::Result<()> {
+    if markdown {
+        writeln!(out, "\n### {title}\n")
+    } else {
+        writeln!(out, "\n{title}")
+    }
+}
+
 pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<()> {
     let s = &sum.stats;
-    let heading = |out: &mut dyn Write, title: &str| {
-        if markdown {
-            writeln!(out, "\n### {title}\n")
-        } else {
-            writeln!(out, "\n{title}")
-        }
-    };
     if markdown {
         writeln!(out, "\n## summary: the numbers behind the KPIs\n")?;
     } else {
@@ -52,7 +54,7 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
     }
     over_time(out, sum, markdown)?;
     if !s.per_day.is_empty() {
-        heading(out, "Assumptions per day, by outcome")?;
+        heading(out, "Assumptions per day, by outcome", markdown)?;
         let df = frame(vec![
             strings("day", s.per_day.iter().map(|d| d.day.as_str())),
             strings("outcome", s.per_day.iter().map(|d| d.outcome.as_str())),
@@ -67,7 +69,7 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
         if rates.is_empty() {
             continue;
         }
-        heading(out, title)?;
+        heading(out, title, markdown)?;
         let rate_text: Vec<String> = rates.iter().map(|r| percent(r.success_rate)).collect();
         let df = frame(vec![
             strings("name", rates.iter().map(|r| r.name.as_str())),
@@ -84,6 +86,7 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
                 "Peak usage: assumptions by weekday and hour ({})",
                 s.peak_hours.timezone
             ),
+            markdown,
         )?;
         let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         let mut columns = vec![strings("day", days.iter().copied())];
@@ -108,7 +111,11 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
         writeln!(out, "{}", table(&frame(columns)?, markdown))?;
     }
     if !s.inventory.is_empty() {
-        heading(out, "Inventory: which repositories assumed which roles")?;
+        heading(
+            out,
+            "Inventory: which repositories assumed which roles",
+            markdown,
+        )?;
         let allowed: Vec<&str> = s
             .inventory
             .iter()
@@ -136,7 +143,7 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
         writeln!(out, "{}", table(&df, markdown))?;
     }
     if !s.long_lived_keys.is_empty() {
-        heading(out, "Long-lived keys in use")?;
+        heading(out, "Long-lived keys in use", markdown)?;
         let k = &s.long_lived_keys;
         let df = frame(vec![
             strings("identity", k.iter().map(|k| k.identity.as_str())),
@@ -148,7 +155,7 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
         writeln!(out, "{}", table(&df, markdown))?;
     }
     if !s.origins.is_empty() {
-        heading(out, "Where callers came from")?;
+        heading(out, "Where callers came from", markdown)?;
         let o = &s.origins;
         let df = frame(vec![
             strings("network", o.iter().map(|o| o.network.as_str())),
@@ -170,13 +177,6 @@ pub(super) fn write_text(out: &mut dyn Write, sum: &Summary, markdown: bool) -> 
 
 /// The headline beside the previous period's, and the keys per week.
 fn over_time(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<()> {
-    let heading = |out: &mut dyn Write, title: &str| {
-        if markdown {
-            writeln!(out, "\n### {title}\n")
-        } else {
-            writeln!(out, "\n{title}")
-        }
-    };
     let now = sum.headline.figures();
     match &sum.previous {
         Some(p) => {
@@ -187,6 +187,7 @@ fn over_time(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<(
                     &p.since[..10],
                     &p.until[..10]
                 ),
+                markdown,
             )?;
             let before = p.headline.figures();
             let shown: Vec<(String, String, String)> = now
@@ -203,7 +204,7 @@ fn over_time(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<(
             writeln!(out, "{}", table(&df, markdown))?;
         }
         None => {
-            heading(out, "Headline figures")?;
+            heading(out, "Headline figures", markdown)?;
             let shown: Vec<String> = now.iter().map(|f| f.show()).collect();
             let df = frame(vec![
                 strings("figure", now.iter().map(|f| f.name)),
@@ -216,7 +217,7 @@ fn over_time(out: &mut dyn Write, sum: &Summary, markdown: bool) -> io::Result<(
         writeln!(out, "{}", super::escape::terminal(note))?;
     }
     if !sum.key_trend.is_empty() {
-        heading(out, "Long-lived keys in use per week")?;
+        heading(out, "Long-lived keys in use per week", markdown)?;
         writeln!(out, "from {}\n", sum.key_trend_source)?;
         let t = &sum.key_trend;
         let partial: Vec<&str> = t

@@ -53,13 +53,18 @@ enum Mode {
     List,
 }
 
+/// JSON's white space.
+fn is_ws(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Whether `b` may follow a scalar: white space, a structural character, a
 /// quote, or the end.
 fn ends_scalar(b: Option<&u8>) -> bool {
     matches!(
         b,
-        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b'{' | b'}' | b'[' | b']' | b':' | b',' | b'"')
-    )
+        None | Some(b'{' | b'}' | b'[' | b']' | b':' | b',' | b'"')
+    ) || b.is_some_and(is_ws)
 }
 
 /// The length of the literal (`true`, `false`, `null`) or number at the
@@ -190,9 +195,7 @@ impl Brackets<'_> {
     /// reads.
     fn gap(&self, to: usize, end: bool) -> Result<(), Refused> {
         let comma = !end && !self.elements.is_empty();
-        let mut it = self.bytes[self.gap_from..to]
-            .iter()
-            .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        let mut it = self.bytes[self.gap_from..to].iter().filter(|b| !is_ws(b));
         match (comma, it.next(), it.next()) {
             (false, None, _) | (true, Some(b','), None) => Ok(()),
             _ => Err(Refused::Unsupported),
@@ -250,21 +253,20 @@ impl Brackets<'_> {
 /// In `Records` mode, where the `Records` array opens and closes, read off
 /// the text's two ends: `{ "Records" : [` … `] }`, white space between.
 fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
-    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let mut i = bytes.iter().position(|b| !ws(b))?;
+    let mut i = bytes.iter().position(|b| !is_ws(b))?;
     let expect = |at: &mut usize, token: &[u8]| -> Option<()> {
         bytes[*at..].starts_with(token).then_some(())?;
         *at += token.len();
-        *at += bytes[*at..].iter().take_while(|b| ws(b)).count();
+        *at += bytes[*at..].iter().take_while(|b| is_ws(b)).count();
         Some(())
     };
     expect(&mut i, b"{")?;
     expect(&mut i, b"\"Records\"")?;
     expect(&mut i, b":")?;
     bytes.get(i).filter(|b| **b == b'[')?;
-    let mut j = bytes.iter().rposition(|b| !ws(b))?;
+    let mut j = bytes.iter().rposition(|b| !is_ws(b))?;
     (bytes[j] == b'}').then_some(())?;
-    j = bytes[..j].iter().rposition(|b| !ws(b))?;
+    j = bytes[..j].iter().rposition(|b| !is_ws(b))?;
     (bytes[j] == b']' && j > i).then_some(i..j)
 }
 

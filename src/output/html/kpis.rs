@@ -13,6 +13,13 @@ use super::{charts, text};
 use crate::kpi::{Rate, Summary};
 use crate::policy::BusinessHours;
 
+/// A previous period's counts by row.
+type Counts<K> = HashMap<K, u64>;
+/// Role, repository, kind and ref or environment.
+type InventoryRow<'a> = (&'a str, &'a str, &'a str, &'a str);
+/// Network class, ASN and country.
+type OriginRow<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+
 pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Result<Markup> {
     let s = &sum.stats;
     let per_day = charts::per_day(s)?;
@@ -21,6 +28,29 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
         .then(|| charts::key_trend(&sum.key_trend))
         .transpose()?;
     let previous = sum.previous.as_ref().map(|p| &p.stats);
+    // The previous period's counts, looked up per row.
+    let inventory_before: Option<Counts<InventoryRow>> = previous.map(|p| {
+        p.inventory
+            .iter()
+            .map(|b| {
+                (
+                    (
+                        b.role_arn.as_str(),
+                        b.repository.as_str(),
+                        b.kind.as_str(),
+                        b.context.as_str(),
+                    ),
+                    b.count,
+                )
+            })
+            .collect()
+    });
+    let keys_before: Option<HashMap<(&str, &str), u64>> = previous.map(|p| {
+        p.long_lived_keys
+            .iter()
+            .map(|b| ((b.identity.as_str(), b.access_key_id.as_str()), b.calls))
+            .collect()
+    });
     Ok(html! {
         section #headline {
             h2 { "Key figures" }
@@ -80,7 +110,7 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
             @else {
                 div.scroll { table.sortable data-table="inventory" {
                     thead { tr { th { "role" } th { "repository" } th { "kind" } th { "ref or environment" } th.num { "count" } th { "last seen" } th { "policy allows" }
-                        @if previous.is_some() { th.num { "previous count" } } } }
+                        @if inventory_before.is_some() { th.num { "previous count" } } } }
                     tbody { @for i in &s.inventory {
                         tr {
                             td { (text(&i.role_arn)) } td { (text(&i.repository)) } td.nowrap { (text(&i.kind)) }
@@ -90,8 +120,8 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                                 Some(false) => td.no data-allowed="no" { "no" },
                                 None => td.muted { "no policy roles" },
                             }
-                            @if let Some(p) = previous {
-                                (before(p.inventory.iter().find(|b| (&b.role_arn, &b.repository, &b.kind, &b.context) == (&i.role_arn, &i.repository, &i.kind, &i.context)).map(|b| b.count)))
+                            @if let Some(b) = &inventory_before {
+                                (before(b.get(&(i.role_arn.as_str(), i.repository.as_str(), i.kind.as_str(), i.context.as_str())).copied()))
                             }
                         }
                     } }
@@ -105,14 +135,14 @@ pub(super) fn sections(sum: &Summary, hours: Option<&BusinessHours>) -> io::Resu
                 p { (s.long_lived_keys.len()) " long-lived keys used in the window, by identity:" }
                 div.scroll { table.sortable data-table="long-lived-keys" {
                     thead { tr { th { "identity" } th { "access key" } th.num { "calls" } th { "last used" } th { "CI" }
-                        @if previous.is_some() { th.num { "previous calls" } } } }
+                        @if keys_before.is_some() { th.num { "previous calls" } } } }
                     tbody { @for k in &s.long_lived_keys {
                         tr {
                             td { (text(&k.identity)) } td { code { (text(&k.access_key_id)) } }
                             td.num { (k.calls) } td.nowrap { (k.last_used) }
                             td { (k.ci.unwrap_or("no sign of CI")) }
-                            @if let Some(p) = previous {
-                                (before(p.long_lived_keys.iter().find(|b| b.access_key_id == k.access_key_id && b.identity == k.identity).map(|b| b.calls)))
+                            @if let Some(b) = &keys_before {
+                                (before(b.get(&(k.identity.as_str(), k.access_key_id.as_str())).copied()))
                             }
                         }
                     } }
@@ -223,7 +253,18 @@ fn rates(now: &[Rate], before: Option<&Vec<Rate>>, name: &str) -> Markup {
 
 fn origins(sum: &Summary) -> Markup {
     let o = &sum.stats.origins;
-    let previous = sum.previous.as_ref().map(|p| &p.stats.origins);
+    let previous: Option<Counts<OriginRow>> = sum.previous.as_ref().map(|p| {
+        p.stats
+            .origins
+            .iter()
+            .map(|b| {
+                (
+                    (b.network.as_str(), b.asn.as_deref(), b.country.as_deref()),
+                    b.calls,
+                )
+            })
+            .collect()
+    });
     let geo = o.iter().any(|o| o.asn.is_some() || o.country.is_some());
     html! {
         section #origins {
@@ -242,8 +283,8 @@ fn origins(sum: &Summary) -> Markup {
                             td { (text(&x.network)) } td { (text(x.asn.as_deref().unwrap_or(""))) }
                             td { (text(x.as_org.as_deref().unwrap_or(""))) } td { (text(x.country.as_deref().unwrap_or(""))) }
                             td.num { (x.calls) }
-                            @if let Some(p) = previous {
-                                (before(p.iter().find(|b| (&b.network, &b.asn, &b.country) == (&x.network, &x.asn, &x.country)).map(|b| b.calls)))
+                            @if let Some(b) = &previous {
+                                (before(b.get(&(x.network.as_str(), x.asn.as_deref(), x.country.as_deref())).copied()))
                             }
                         }
                     } }

@@ -123,11 +123,11 @@ fn page(run: &RunOutput<'_>) -> io::Result<Markup> {
 
 /// green: nothing found; amber: findings below high; red: high or
 /// critical; grey: not run.
-fn verdict_class(r: &ReportRun) -> &'static str {
+fn verdict_class(r: &ReportRun, worst: Option<Severity>) -> &'static str {
     match &r.result {
         Err(_) => "grey",
         Ok(f) if f.count() == 0 => "green",
-        Ok(_) if r.worst().is_some_and(|w| w <= Severity::High) => "red",
+        Ok(_) if worst.is_some_and(|w| w <= Severity::High) => "red",
         Ok(_) => "amber",
     }
 }
@@ -136,7 +136,8 @@ fn verdicts(runs: &[ReportRun]) -> Markup {
     html! {
         ul.verdicts {
             @for r in runs {
-                @let class = verdict_class(r);
+                @let worst = r.worst();
+                @let class = verdict_class(r, worst);
                 li class=(class) data-report=(r.report.id()) data-verdict=(class) {
                     b { (r.report.id()) } ": " (r.report.title()) ". "
                     @match &r.result {
@@ -144,7 +145,7 @@ fn verdicts(runs: &[ReportRun]) -> Markup {
                         Ok(f) if f.count() == 0 => { "No findings." }
                         Ok(f) => {
                             (f.count()) " findings in " (f.groups.height()) " groups"
-                            @if let Some(w) = r.worst() { ", the worst " (w.as_str()) }
+                            @if let Some(w) = worst { ", the worst " (w.as_str()) }
                             "."
                         }
                     }
