@@ -15,7 +15,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ctaudit, hostile_page_trail, json, path_str, root};
+use common::{SAMPLE_REPORT, ctaudit, hostile_page_trail, json, path_str, root};
 use serde_json::Value;
 
 /// playwright-core's folder and the browser, or why not.
@@ -76,13 +76,7 @@ fn the_sample_page_loads_cleanly_with_every_chart_and_table() {
     };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("weekly.html");
-    let args = [
-        "report",
-        "--logs",
-        "sample-logs",
-        "--policy",
-        "sample-logs/policy.toml",
-    ];
+    let args = SAMPLE_REPORT;
     let run = ctaudit(&[&args[..], &["--format", "html", "-o", path_str(&page)]].concat());
     assert_eq!(run.code, 1, "{}", run.stderr);
     let got = check(&page, &core, &chromium, None);

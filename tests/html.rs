@@ -9,18 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use common::{ctaudit, hostile_page_trail, html_rows, json, path_str};
+use common::{SAMPLE_REPORT, ctaudit, hostile_page_trail, html_rows, json, path_str};
 use regex::Regex;
 
 use sha2::{Digest, Sha256};
-
-const SAMPLE: [&str; 5] = [
-    "report",
-    "--logs",
-    "sample-logs",
-    "--policy",
-    "sample-logs/policy.toml",
-];
 
 /// The sample's page, or its JSON with the summary beside the findings.
 fn sample(format: &str) -> common::Run {
@@ -28,7 +20,7 @@ fn sample(format: &str) -> common::Run {
         "json" => &["--report", "all", "--report", "summary"],
         _ => &[],
     };
-    ctaudit(&[&SAMPLE[..], extra, &["--format", format]].concat())
+    ctaudit(&[&SAMPLE_REPORT[..], extra, &["--format", format]].concat())
 }
 
 /// The text of the first element `<tag>…</tag>`.

@@ -6,22 +6,18 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{ctaudit, json, load_trail, root};
+use common::{SAMPLE_REPORT, ctaudit, json, load_trail, root};
 use serde_json::Value;
 
 #[test]
 fn the_numbers_agree_with_the_raw_records() {
-    let run = ctaudit(&[
-        "report",
-        "--logs",
-        "sample-logs",
-        "--policy",
-        "sample-logs/policy.toml",
-        "--report",
-        "summary",
-        "--format",
-        "json",
-    ]);
+    let run = ctaudit(
+        &[
+            &SAMPLE_REPORT[..],
+            &["--report", "summary", "--format", "json"],
+        ]
+        .concat(),
+    );
     assert_eq!(run.code, 0, "no findings reports ran: {}", run.stderr);
     let s = &json(&run)["summary_stats"];
     let trail = load_trail(&root().join("sample-logs"));
@@ -107,15 +103,7 @@ fn the_numbers_agree_with_the_raw_records() {
 
 #[test]
 fn markdown_has_the_summary_by_default_and_json_only_when_asked() {
-    let md = ctaudit(&[
-        "report",
-        "--logs",
-        "sample-logs",
-        "--policy",
-        "sample-logs/policy.toml",
-        "--format",
-        "markdown",
-    ]);
+    let md = ctaudit(&[&SAMPLE_REPORT[..], &["--format", "markdown"]].concat());
     assert!(
         md.stdout
             .contains("## summary: the numbers behind the KPIs"),
@@ -126,15 +114,7 @@ fn markdown_has_the_summary_by_default_and_json_only_when_asked() {
         md.stdout
             .contains("### Inventory: which repositories assumed which roles")
     );
-    let j = ctaudit(&[
-        "report",
-        "--logs",
-        "sample-logs",
-        "--policy",
-        "sample-logs/policy.toml",
-        "--format",
-        "json",
-    ]);
+    let j = ctaudit(&[&SAMPLE_REPORT[..], &["--format", "json"]].concat());
     assert!(json(&j).get("summary_stats").is_none());
     let table = ctaudit(&[
         "report",
@@ -159,26 +139,14 @@ fn markdown_has_the_summary_by_default_and_json_only_when_asked() {
 
 #[test]
 fn markdown_charts_carry_the_same_numbers_and_no_trail_syntax() {
-    let md = ctaudit(&[
-        "report",
-        "--logs",
-        "sample-logs",
-        "--policy",
-        "sample-logs/policy.toml",
-        "--format",
-        "markdown",
-    ]);
-    let j = ctaudit(&[
-        "report",
-        "--logs",
-        "sample-logs",
-        "--policy",
-        "sample-logs/policy.toml",
-        "--format",
-        "json",
-        "--report",
-        "summary",
-    ]);
+    let md = ctaudit(&[&SAMPLE_REPORT[..], &["--format", "markdown"]].concat());
+    let j = ctaudit(
+        &[
+            &SAMPLE_REPORT[..],
+            &["--format", "json", "--report", "summary"],
+        ]
+        .concat(),
+    );
     let s = &json(&j)["summary_stats"];
     let assumptions = s["assumptions"].as_u64().unwrap();
     assert!(

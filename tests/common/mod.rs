@@ -138,6 +138,16 @@ pub const SAMPLE_WINDOW: [&str; 6] = [
     "2026-11-23T00:00:00Z",
 ];
 
+/// `report` on the sample trail with its policy (tests/summary.rs,
+/// tests/html.rs, tests/browser.rs); the format and reports follow.
+pub const SAMPLE_REPORT: [&str; 5] = [
+    "report",
+    "--logs",
+    "sample-logs",
+    "--policy",
+    "sample-logs/policy.toml",
+];
+
 /// `findings` and `summary` of a JSON report: what must not depend on
 /// where the events came from.
 pub fn findings(run: &Run) -> (serde_json::Value, serde_json::Value) {
