@@ -98,6 +98,25 @@ print(json.dumps({"wi": {k: n for kind, k, n in rows if kind == "wi"},
                   "akia": {k: n for kind, k, n in rows if kind == "akia"}}))
 """
 
+# The fastest DuckDB form measured for issue #15: automatic schema, the
+# four fields into a temporary table, then the two counts.
+DUCKDB_AUTO = r"""
+import duckdb, json, sys
+files = sys.argv[1]
+con = duckdb.connect()
+con.execute("SET threads TO 2")
+con.execute("SET preserve_insertion_order = false")
+con.execute(f'''CREATE TEMP TABLE ev AS
+  SELECT r.eventName AS event_name, r.errorCode AS error_code,
+         r.userIdentity.arn AS arn, r.userIdentity.accessKeyId AS access_key
+  FROM (SELECT unnest(Records) AS r FROM read_json('{files}'))''')
+wi = con.execute('''SELECT coalesce(error_code, ''), count(*) FROM ev
+  WHERE event_name = 'AssumeRoleWithWebIdentity' GROUP BY 1''').fetchall()
+akia = con.execute('''SELECT arn, count(*) FROM ev
+  WHERE starts_with(access_key, 'AKIA') GROUP BY 1''').fetchall()
+print(json.dumps({"wi": dict(wi), "akia": dict(akia)}))
+"""
+
 JQ = r""".Records[] | if .eventName == "AssumeRoleWithWebIdentity" then "wi\t\(.errorCode // "")"
   elif ((.userIdentity.accessKeyId // "") | startswith("AKIA")) then "akia\t\(.userIdentity.arn)" else empty end
 """
@@ -205,6 +224,13 @@ def main():
         w, r, out = best(f"{sys.executable} {script} '{trail}/**/*.json.gz'", files, a.runs)
         d = json.loads(out)
         rows.append(("DuckDB read_json (2 threads)", w, r, Counter(d["wi"]) == exp_wi and Counter(d["akia"]) == exp_akia))
+        script = os.path.join(a.dir, "duckdb_auto_counts.py")
+        with open(script, "w") as f:
+            f.write(DUCKDB_AUTO)
+        w, r, out = best(f"{sys.executable} {script} '{trail}/**/*.json.gz'", files, a.runs)
+        d = json.loads(out)
+        rows.append(("DuckDB read_json, automatic schema (2 threads)", w, r,
+                     Counter(d["wi"]) == exp_wi and Counter(d["akia"]) == exp_akia))
 
     if "jq" not in skip:
         program = os.path.join(a.dir, "counts.jq")
@@ -220,8 +246,8 @@ def main():
             rows.append((f"jq, {procs} process{'es' if procs > 1 else ''}", w, r, jwi == exp_wi and jakia == exp_akia))
 
     ct = rows[0][1]
-    print(f"\n{a.events:,} events, {len(files)} files, {mb:,.0f} MB uncompressed JSON; best of {a.runs} runs; "
-          f"{os.cpu_count()} cores\n")
+    print(f"\n{a.events:,} events, {len(files)} files, {mb:,.0f} MB uncompressed JSON; best of {a.runs} runs")
+    print(f"ctaudit {commit()}; {machine()}\n")
     print("ctaudit's findings: " + ", ".join(f"{r} {n:,}" for r, n in sorted(by_report.items())) + "\n")
     print(f"| tool | wall s | events/s | MB/s | peak RSS MB | ctaudit is | counts agree |")
     print(f"|---|---:|---:|---:|---:|---:|---|")
@@ -229,8 +255,55 @@ def main():
         ratio = "" if name.startswith("ctaudit") else (f"{w / ct:.1f}x faster" if w >= ct else f"{ct / w:.1f}x slower")
         agree_s = "" if agree is None else ("yes" if agree else "NO")
         print(f"| {name} | {w:.2f} | {a.events / w:,.0f} | {mb / w:,.0f} | {r:,.0f} | {ratio} | {agree_s} |")
+    targets(rows, ctaudit)
     if not all(r[3] in (None, True) for r in rows):
         sys.exit("some tool's counts disagree with the generator's")
+
+
+def commit():
+    try:
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" with changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "(commit unknown)"
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+        return f"{model}, {os.cpu_count()} cores, {mem / 2**20:.0f} GiB"
+    except (OSError, StopIteration):
+        return f"{model}, {os.cpu_count()} cores"
+
+
+def targets(rows, ctaudit):
+    """Issue #15's targets, each with the measured figure and whether it is met."""
+    by = {name: (w, r) for name, w, r, _ in rows}
+    report = by["ctaudit report (4 reports)"][0]
+    lines = []
+    if "libdeflate-gunzip, 2 processes" in by:
+        floor = by["libdeflate-gunzip, 2 processes"][0]
+        lines.append(("report at most 2x the two-process libdeflate floor", f"{report / floor:.1f}x", report <= 2 * floor))
+    auto = by.get("DuckDB read_json, automatic schema (2 threads)")
+    if auto:
+        lines.append(("report at least 6x faster than DuckDB (automatic schema)", f"{auto[0] / report:.1f}x", auto[0] >= 6 * report))
+    ingest = by.get("ctaudit ingest (into the store)")
+    if ingest:
+        lines.append(("ingest at most 2x report", f"{ingest[0] / report:.1f}x", ingest[0] <= 2 * report))
+        lines.append(("ingest peak RSS under 300 MB", f"{ingest[1]:.0f} MB", ingest[1] < 300))
+    size = os.path.getsize(ctaudit) / 1e6
+    lines.append(("binary under 120 MB", f"{size:.0f} MB", size < 120))
+    print("\n| target | measured | met |\n|---|---:|---|")
+    for name, got, met in lines:
+        print(f"| {name} | {got} | {'yes' if met else 'no'} |")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ fn read(input: &PathBuf, selected: &[&'static dyn Report], columns: Columns) -> 
         payloads: false,
         columns,
         read: Default::default(),
+        ordered: true,
     };
     ingest_paths(std::slice::from_ref(input), &opts).expect("ingest")
 }

@@ -8,10 +8,12 @@ use super::source::{Input, RemoteArgs, Wanted, read_batches};
 use super::window::WindowArgs;
 use crate::exit::ExitStatus;
 use crate::ingest::IngestOptions;
+use crate::ingest::summary::{InputSummary, SkipRecord};
 use crate::lockfile::Wait;
 use crate::output::escape::terminal;
 use crate::state::{Marks, State};
-use crate::store::{AppendStats, Store};
+use crate::store::{AppendStats, Store, StoreError};
+use polars::prelude::DataFrame;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,9 +54,10 @@ pub struct Args {
     pub reread: bool,
 
     /// Input read per batch, in KiB (files and S3 objects as stored, API
-    /// results as JSON): bounds memory, since each batch is written out
-    /// before the next is read.
-    #[arg(long, value_name = "KIB", default_value_t = 8 * 1024, hide = true)]
+    /// results as JSON): bounds memory, since a batch is written out while
+    /// the next is read and no third is held. Each batch adds a row group
+    /// to its days' parts, not a file.
+    #[arg(long, value_name = "KIB", default_value_t = 4 * 1024, hide = true)]
     pub batch_kib: u64,
 }
 
@@ -67,7 +70,7 @@ pub fn run(
     let now = args.window.now()?;
     let input = Input::pick(&args.logs, None, &args.remote)?;
     let batch = args.batch_kib.max(1) << 10;
-    let mut store = Store::create(&args.store, Wait::unless(args.no_wait, &mut *stderr))?;
+    let store = Store::create(&args.store, Wait::unless(args.no_wait, &mut *stderr))?;
     // The store keeps its own state; it is written after the last batch
     // is in, so an interrupted ingest reads its input again (and the store
     // does not add what it already holds).
@@ -80,6 +83,8 @@ pub fn run(
     let wanted = Wanted {
         opts: IngestOptions {
             read: args.read.options(),
+            // The store sorts and deduplicates each day as it writes it.
+            ordered: false,
             ..IngestOptions::everything(window)
         },
         policy: None,
@@ -88,14 +93,10 @@ pub fn run(
         enricher: Some(&enricher),
     };
     let mut marks = Marks::default();
-    let mut total = AppendStats::default();
-    let summary = read_batches(&input, &wanted, batch, &mut marks, &mut |frame| {
-        let stats = store.append(&frame)?;
-        total.added += stats.added;
-        total.already_stored += stats.already_stored;
-        total.files_written += stats.files_written;
-        Ok(())
-    })?;
+    let (mut summary, total) = read_and_write(&input, &wanted, batch, &mut marks, store)?;
+    // Events read twice in one batch were dropped by the store's writer.
+    summary.events_kept -= total.duplicates;
+    summary.skip_records(SkipRecord::Duplicate, total.duplicates);
     state.record(marks, None, &[]);
     state.save(now)?;
     for failure in &summary.files_failed {
@@ -116,5 +117,38 @@ pub fn run(
         ExitStatus::Error
     } else {
         ExitStatus::Clean
+    })
+}
+
+/// Reads the input in batches and appends each to the store on a thread of
+/// its own, so that one batch is compressed and written while the next is
+/// read. At most two batches are held: the one being written and the one
+/// being read (the reader waits to hand over until the writer is free).
+fn read_and_write(
+    input: &Input<'_>,
+    wanted: &Wanted<'_>,
+    batch: u64,
+    marks: &mut Marks,
+    mut store: Store,
+) -> anyhow::Result<(InputSummary, AppendStats)> {
+    std::thread::scope(|scope| {
+        let (hand, take) = std::sync::mpsc::sync_channel::<DataFrame>(0);
+        let writer = scope.spawn(move || -> Result<AppendStats, StoreError> {
+            let mut total = AppendStats::default();
+            for frame in take {
+                total.add(store.append(&frame)?);
+            }
+            total.files_written += store.finish()?;
+            Ok(total)
+        });
+        let read = read_batches(input, wanted, batch, marks, &mut |frame| {
+            // Fails only when the writer has stopped on an error, which
+            // is reported below in preference to this.
+            hand.send(frame)
+                .map_err(|_| anyhow::anyhow!("the store writer stopped"))
+        });
+        drop(hand);
+        let written = writer.join().expect("the store writer does not panic")?;
+        Ok((read?, written))
     })
 }

@@ -197,6 +197,7 @@ pub fn run(
         payloads: columns.has(crate::frame::col::REQUEST_PARAMETERS),
         columns,
         read: args.read.options(),
+        ordered: true,
     };
     let enricher = args.networks.enricher_for(policy.as_ref())?;
     let mut marks = Marks::default();

@@ -103,6 +103,9 @@ pub struct IngestOptions {
     pub columns: Columns,
     /// How folders are walked and how large one input may be.
     pub read: ReadOptions,
+    /// Sort the frame by time and drop events read twice. The store's
+    /// writer does both per day partition itself, and skips this copy.
+    pub ordered: bool,
 }
 
 impl IngestOptions {
@@ -114,6 +117,7 @@ impl IngestOptions {
             payloads: true,
             columns: Columns::ALL,
             read: ReadOptions::default(),
+            ordered: true,
         }
     }
 }
@@ -159,7 +163,7 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 
 /// Reads the given files (already discovered) into one events frame.
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
-    read_parallel(files.par_iter(), opts.columns, |path, part| {
+    read_parallel(files.par_iter(), opts, |path, part| {
         read_file(path, opts, part)
     })
 }
@@ -180,7 +184,7 @@ pub fn ingest_blobs(
     blobs: impl Iterator<Item = Blob> + Send,
     opts: &IngestOptions,
 ) -> PolarsResult<Ingested> {
-    read_parallel(blobs.par_bridge(), opts.columns, |blob, part| {
+    read_parallel(blobs.par_bridge(), opts, |blob, part| {
         read_blob(blob, opts, part)
     })
 }
@@ -207,25 +211,26 @@ impl Part {
 /// own, then stacks them into one frame.
 fn read_parallel<T: Send>(
     inputs: impl ParallelIterator<Item = T>,
-    columns: Columns,
+    opts: &IngestOptions,
     read: impl Fn(T, &mut Part) + Sync + Send,
 ) -> PolarsResult<Ingested> {
     let parts = inputs
         .fold(
-            || Part::new(columns),
+            || Part::new(opts.columns),
             |mut part, input| {
                 read(input, &mut part);
                 part
             },
         )
         .collect();
-    assemble(parts, columns)
+    assemble(parts, opts)
 }
 
-/// Stacks the per-thread parts into one sorted frame without duplicates.
-fn assemble(parts: Vec<Part>, columns: Columns) -> PolarsResult<Ingested> {
+/// Stacks the per-thread parts into one frame, sorted and without
+/// duplicates when `opts.ordered`.
+fn assemble(parts: Vec<Part>, opts: &IngestOptions) -> PolarsResult<Ingested> {
     let mut summary = InputSummary::default();
-    let mut frame = frame::empty_of(columns);
+    let mut frame = frame::empty_of(opts.columns);
     for part in parts {
         frame.vstack_mut_owned(part.builder.finish()?)?;
         for df in part.frames {
@@ -237,15 +242,20 @@ fn assemble(parts: Vec<Part>, columns: Columns) -> PolarsResult<Ingested> {
     // lists of views and shares the bytes, and the sort can then move
     // views alone instead of copying every string.
     frame.rechunk_mut();
-    finish(frame, summary)
+    finish(frame, summary, opts.ordered)
 }
 
-/// Sorts and deduplicates the filled columns, then adds the others as null
-/// columns.
-fn finish(frame: DataFrame, mut summary: InputSummary) -> PolarsResult<Ingested> {
-    let (frame, duplicates) = dedupe::sort_and_dedupe(frame)?;
-    summary.events_kept -= duplicates;
-    summary.skip_records(SkipRecord::Duplicate, duplicates);
+/// Sorts and deduplicates the filled columns (when `ordered`), then adds
+/// the others as null columns.
+fn finish(frame: DataFrame, mut summary: InputSummary, ordered: bool) -> PolarsResult<Ingested> {
+    let frame = if ordered {
+        let (frame, duplicates) = dedupe::sort_and_dedupe(frame)?;
+        summary.events_kept -= duplicates;
+        summary.skip_records(SkipRecord::Duplicate, duplicates);
+        frame
+    } else {
+        frame
+    };
     summary.finish();
     Ok(Ingested {
         frame: frame::widen(frame)?,
@@ -287,7 +297,11 @@ impl Collector {
     /// The frame of the events pushed since the last call, and their account.
     pub fn take(&mut self) -> PolarsResult<Ingested> {
         let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(self.opts.columns));
-        finish(builder.finish()?, std::mem::take(&mut self.summary))
+        finish(
+            builder.finish()?,
+            std::mem::take(&mut self.summary),
+            self.opts.ordered,
+        )
     }
 }
 
@@ -456,6 +470,7 @@ mod tests {
             payloads: false,
             columns: Columns::ALL,
             read: ReadOptions::default(),
+            ordered: true,
         };
         let got = ingest_files(std::slice::from_ref(&file), &report).unwrap();
         let s = &got.summary;

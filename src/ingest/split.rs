@@ -282,8 +282,8 @@ mod tests {
         let mut split = Part::new(Columns::ALL);
         assert!(read_split("big.json", &text, &opts(), &mut split));
         assert!(split.frames.len() > 1, "read in several runs");
-        let a = assemble(vec![split], Columns::ALL).unwrap();
-        let b = assemble(vec![sequential(&text)], Columns::ALL).unwrap();
+        let a = assemble(vec![split], &opts()).unwrap();
+        let b = assemble(vec![sequential(&text)], &opts()).unwrap();
         assert!(a.frame.equals_missing(&b.frame));
         assert_eq!(a.summary.events_read, 501);
         assert_eq!(a.summary.events_read, b.summary.events_read);

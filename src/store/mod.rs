@@ -17,9 +17,13 @@ use polars::prelude::*;
 
 mod keys;
 mod lock;
+mod order;
+mod parts;
 
 use keys::KeyIndex;
 pub use lock::Wait;
+use order::{KeyHash, RowOrder};
+use parts::OpenParts;
 
 use crate::frame::{self, Columns, col};
 use crate::ingest::RowFilter;
@@ -63,6 +67,8 @@ pub struct Store {
     known: HashMap<String, KeyIndex>,
     /// Days in `known`, least recently touched first.
     touched: Vec<String>,
+    /// The part files this writer has open.
+    parts: OpenParts,
     /// The writer lock, held while the store is open for writing.
     _lock: lock::Lock,
 }
@@ -76,6 +82,17 @@ pub struct AppendStats {
     pub added: u64,
     pub already_stored: u64,
     pub files_written: u64,
+    /// Events found more than once in the frame appended (written once).
+    pub duplicates: u64,
+}
+
+impl AppendStats {
+    pub fn add(&mut self, other: AppendStats) {
+        self.added += other.added;
+        self.already_stored += other.already_stored;
+        self.files_written += other.files_written;
+        self.duplicates += other.duplicates;
+    }
 }
 
 impl Store {
@@ -97,6 +114,7 @@ impl Store {
             root: root.to_owned(),
             known: HashMap::new(),
             touched: Vec::new(),
+            parts: OpenParts::default(),
             _lock: lock,
         })
     }
@@ -214,12 +232,15 @@ impl Store {
         Ok((frame, summary))
     }
 
-    /// Adds the events of `df` (events frame schema) that the store does not
-    /// hold yet, one new part file per day.
+    /// Adds the events of `df` (events frame schema, in any order) that the
+    /// store does not hold yet, one new part file per day, its rows in time
+    /// order (then event id and source file, as the events frame sorts).
+    /// An event twice in `df` is written once and counted as a duplicate.
     pub fn append(&mut self, df: &DataFrame) -> Result<AppendStats, StoreError> {
         let mut stats = AppendStats::default();
         let days = day_labels(df).map_err(|source| self.polars_err(source))?;
         let keys = frame::event_keys(df).map_err(|source| self.polars_err(source))?;
+        let order = RowOrder::of(df).map_err(|source| self.polars_err(source))?;
         let mut rows_by_day: BTreeMap<&str, Vec<IdxSize>> = BTreeMap::new();
         for (i, day) in days.iter().enumerate() {
             rows_by_day
@@ -227,30 +248,40 @@ impl Store {
                 .or_default()
                 .push(i as IdxSize);
         }
-        for (day, rows) in rows_by_day {
+        for (day, mut rows) in rows_by_day {
             let dir = self.root.join("events").join(format!("date={day}"));
             let known = self.known_keys(day, &dir)?;
-            let read = rows.len();
-            let mut this_batch = HashSet::new();
-            let fresh: Vec<IdxSize> = rows
-                .into_iter()
-                .filter(|&i| {
-                    let key = keys[i as usize];
-                    !known.contains(key) && this_batch.insert(key)
-                })
-                .collect();
+            rows.sort_by(|&a, &b| order.cmp(a as usize, b as usize));
+            let mut this_batch = HashSet::with_capacity_and_hasher(rows.len(), KeyHash::default());
+            let mut fresh = Vec::with_capacity(rows.len());
+            for i in rows {
+                let key = keys[i as usize];
+                if known.contains(key) {
+                    stats.already_stored += 1;
+                } else if this_batch.insert(key) {
+                    fresh.push(i);
+                } else {
+                    stats.duplicates += 1;
+                }
+            }
             known.add(this_batch.into_iter().collect());
-            stats.already_stored += (read - fresh.len()) as u64;
             if fresh.is_empty() {
                 continue;
             }
             let idx = IdxCa::from_vec("idx".into(), fresh);
-            let mut part = df.take(&idx).map_err(|source| self.polars_err(source))?;
-            write_part(&dir, &mut part)?;
-            stats.added += part.height() as u64;
-            stats.files_written += 1;
+            let rows = df.take(&idx).map_err(|source| self.polars_err(source))?;
+            stats.files_written += self.parts.write(day, &dir, &rows)?;
+            stats.added += rows.height() as u64;
         }
         Ok(stats)
+    }
+
+    /// Completes the part files being written (they are invisible to
+    /// readers until then) and releases the store. Returns how many parts
+    /// were completed; those completed by [`Store::append`] to make room
+    /// are counted in its stats.
+    pub fn finish(mut self) -> Result<u64, StoreError> {
+        self.parts.finish()
     }
 
     fn polars_err(&self, source: PolarsError) -> StoreError {
@@ -347,35 +378,6 @@ fn read_key_columns(file: &Path) -> Result<DataFrame, StoreError> {
         })
 }
 
-/// Writes a new part file into `dir`, atomically (temporary name, then rename).
-fn write_part(dir: &Path, df: &mut DataFrame) -> Result<(), StoreError> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| StoreError::Io { path, source }
-    };
-    fs::create_dir_all(dir).map_err(io(dir))?;
-    let n = part_files(dir).map_err(io(dir))?.len();
-    let name = (n..)
-        .map(|i| dir.join(format!("part-{i:05}.parquet")))
-        .find(|p| !p.exists())
-        .expect("a free name");
-    let tmp = lock::temp_name(dir);
-    let file = File::create_new(&tmp).map_err(io(&tmp))?;
-    ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(Some(
-            polars_utils::compression::ZstdLevel::try_new(1).expect("a valid zstd level"),
-        )))
-        .with_row_group_size(Some(ROW_GROUP))
-        .finish(df)
-        .map_err(|source| StoreError::Polars {
-            path: tmp.clone(),
-            source,
-        })?;
-    // On disk before it has its name: a reader sees the whole part or none.
-    file.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, &name).map_err(io(&name))
-}
-
 /// Removes the temporary files of writers that did not finish (only ever
 /// called with the writer lock held, so none is in use).
 fn remove_temp_files(dir: &Path) -> std::io::Result<()> {
@@ -433,66 +435,4 @@ fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(records: &[&str]) -> DataFrame {
-        frame::from_json(records, true)
-    }
-
-    #[test]
-    fn appends_by_day_without_duplicates() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = r#"{"eventID":"a","eventTime":"2026-11-16T10:00:00Z","eventName":"X"}"#;
-        let b = r#"{"eventID":"b","eventTime":"2026-11-17T10:00:00Z","eventName":"X","responseElements":{"credentials":{"sessionToken":"S"}}}"#;
-        let c = r#"{"eventID":"c","eventTime":"bad","eventName":"X"}"#;
-        let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
-        let s = store.append(&frame(&[a, b, c])).unwrap();
-        drop(store);
-        assert_eq!(
-            s,
-            AppendStats {
-                added: 3,
-                already_stored: 0,
-                files_written: 3
-            }
-        );
-        // Again, with one new event: only it is added, in a new part.
-        let d = r#"{"eventID":"d","eventTime":"2026-11-16T11:00:00Z","eventName":"X"}"#;
-        let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
-        let s = store.append(&frame(&[a, b, c, d])).unwrap();
-        assert_eq!(
-            s,
-            AppendStats {
-                added: 1,
-                already_stored: 3,
-                files_written: 1
-            }
-        );
-        let all = Store::scan(dir.path()).unwrap().collect().unwrap();
-        assert_eq!(all.height(), 4);
-        assert_eq!(all.schema().as_ref(), &frame::schema());
-        assert!(
-            dir.path()
-                .join("events/date=2026-11-16/part-00001.parquet")
-                .exists()
-        );
-        assert!(
-            dir.path()
-                .join("events/date=unknown/part-00000.parquet")
-                .exists()
-        );
-        let resp = all.column(col::RESPONSE_ELEMENTS).unwrap().str().unwrap();
-        assert!(resp.iter().flatten().all(|r| !r.contains("\"S\"")));
-    }
-
-    #[test]
-    fn scanning_a_missing_store_says_how_to_make_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = Store::scan(&dir.path().join("nope"))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(e.contains("run `ctaudit ingest --store"), "{e}");
-    }
-}
+mod tests;

@@ -1,0 +1,126 @@
+//! The part files an ingest is writing: one open file per day it has
+//! touched recently, each batch's rows for that day added to it as row
+//! groups, so that an ingest of any length leaves about one part per day
+//! and holds no more than the batch it is writing.
+//!
+//! A part is written under a temporary name and renamed once complete
+//! (footer written, synced): readers see a whole part or none, and an
+//! ingest that stops half way leaves only temporary files, which the next
+//! writer removes.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use polars::io::parquet::write::BatchedWriter;
+use polars::prelude::*;
+
+use super::{ROW_GROUP, StoreError, lock, part_files};
+
+/// Parts open at once; opening another finishes the least recently
+/// written one (a trail is read in date order, so a day once left is
+/// rarely written again; when it is, it gets a new part).
+const OPEN_PARTS: usize = 4;
+
+/// One day's part being written.
+struct OpenPart {
+    day: String,
+    dir: PathBuf,
+    tmp: PathBuf,
+    writer: BatchedWriter<File>,
+}
+
+/// The parts being written, least recently written first.
+#[derive(Default)]
+pub struct OpenParts {
+    open: Vec<OpenPart>,
+}
+
+impl OpenParts {
+    /// Adds `rows` (the events frame's schema, already in order) to the
+    /// part for `day` in `dir`, opening it if needed. Returns how many
+    /// parts were completed to make room.
+    pub fn write(&mut self, day: &str, dir: &Path, rows: &DataFrame) -> Result<u64, StoreError> {
+        let mut finished = 0;
+        let at = match self.open.iter().position(|p| p.day == day) {
+            Some(at) => at,
+            None => {
+                if self.open.len() == OPEN_PARTS {
+                    self.open.remove(0).finish()?;
+                    finished += 1;
+                }
+                self.open.push(OpenPart::create(day, dir, rows.schema())?);
+                self.open.len() - 1
+            }
+        };
+        // Most recently written last.
+        let mut part = self.open.remove(at);
+        // One row group per slice (each slice is as chunked as `rows`,
+        // which `take` made one chunk per column).
+        for offset in (0..rows.height()).step_by(ROW_GROUP) {
+            part.writer
+                .write_batch(&rows.slice(offset as i64, ROW_GROUP))
+                .map_err(|source| polars_err(&part.tmp, source))?;
+        }
+        self.open.push(part);
+        Ok(finished)
+    }
+
+    /// Completes every open part; returns how many there were.
+    pub fn finish(&mut self) -> Result<u64, StoreError> {
+        let n = self.open.len() as u64;
+        for part in self.open.drain(..) {
+            part.finish()?;
+        }
+        Ok(n)
+    }
+}
+
+impl OpenPart {
+    fn create(day: &str, dir: &Path, schema: &Schema) -> Result<OpenPart, StoreError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let tmp = lock::temp_name(dir);
+        let file = File::create_new(&tmp).map_err(io(&tmp))?;
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(Some(
+                polars_utils::compression::ZstdLevel::try_new(1).expect("a valid zstd level"),
+            )))
+            .batched(schema)
+            .map_err(|source| polars_err(&tmp, source))?;
+        Ok(OpenPart {
+            day: day.to_string(),
+            dir: dir.to_owned(),
+            tmp,
+            writer,
+        })
+    }
+
+    /// Writes the footer, syncs, and gives the part its name.
+    fn finish(self) -> Result<(), StoreError> {
+        self.writer
+            .finish()
+            .map_err(|source| polars_err(&self.tmp, source))?;
+        drop(self.writer);
+        // On disk before it has its name: a reader sees the whole part or none.
+        File::open(&self.tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&self.tmp))?;
+        let n = part_files(&self.dir).map_err(io(&self.dir))?.len();
+        let name = (n..)
+            .map(|i| self.dir.join(format!("part-{i:05}.parquet")))
+            .find(|p| !p.exists())
+            .expect("a free name");
+        fs::rename(&self.tmp, &name).map_err(io(&name))
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.to_owned();
+    move |source| StoreError::Io { path, source }
+}
+
+fn polars_err(path: &Path, source: PolarsError) -> StoreError {
+    StoreError::Polars {
+        path: path.to_owned(),
+        source,
+    }
+}

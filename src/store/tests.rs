@@ -1,0 +1,157 @@
+//! The store's writer and reader on small frames.
+use super::*;
+
+fn frame(records: &[&str]) -> DataFrame {
+    frame::from_json(records, true)
+}
+
+/// A frame in any order is written in the events frame's order (time,
+/// events without one last, then event id), each event once.
+#[test]
+fn each_day_is_written_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = |id: &str, time: &str| {
+        format!(r#"{{"eventID":"{id}","eventTime":"{time}","eventName":"X"}}"#)
+    };
+    let records = [
+        e("c", "2026-11-16T12:00:00Z"),
+        e("b", "2026-11-16T10:00:00Z"),
+        e("a", "2026-11-16T12:00:00Z"),
+        e("z", "bad"),
+        e("y", "bad"),
+        e("b", "2026-11-16T10:00:00Z"),
+        e("d", "2026-11-16T09:00:00Z"),
+    ];
+    let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    let s = store.append(&frame(&refs)).unwrap();
+    assert_eq!((s.added, s.duplicates, s.files_written), (6, 1, 0));
+    assert_eq!(store.finish().unwrap(), 2);
+    let ids = |day: &str| -> Vec<String> {
+        let f = File::open(
+            dir.path()
+                .join(format!("events/date={day}/part-00000.parquet")),
+        );
+        let df = ParquetReader::new(f.unwrap()).finish().unwrap();
+        let ids = df.column(col::EVENT_ID).unwrap().str().unwrap().clone();
+        ids.iter().map(|v| v.unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids("2026-11-16"), ["d", "b", "a", "c"]);
+    assert_eq!(ids("unknown"), ["y", "z"]);
+}
+
+/// A part is seen whole or not at all: nothing of an ingest that has
+/// not finished is visible, an unfinished one leaves only a temporary
+/// file, and the next writer removes it.
+#[test]
+fn parts_appear_when_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = r#"{"eventID":"a","eventTime":"2026-11-16T10:00:00Z","eventName":"X"}"#;
+    let b = r#"{"eventID":"b","eventTime":"2026-11-16T11:00:00Z","eventName":"X"}"#;
+    let day = dir.path().join("events/date=2026-11-16");
+    let names = || -> Vec<String> {
+        fs::read_dir(&day)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    store.append(&frame(&[a])).unwrap();
+    store.append(&frame(&[b])).unwrap();
+    assert!(Store::files(dir.path()).unwrap().is_empty());
+    drop(store); // stopped before finishing
+    assert!(Store::files(dir.path()).unwrap().is_empty());
+    assert!(names().iter().all(|n| n.ends_with(".tmp")), "{:?}", names());
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    assert!(names().is_empty(), "{:?}", names());
+    store.append(&frame(&[a])).unwrap();
+    store.append(&frame(&[b])).unwrap();
+    assert_eq!(store.finish().unwrap(), 1);
+    // Two batches, one part of two row groups.
+    assert_eq!(names(), ["part-00000.parquet"]);
+    let all = Store::scan(dir.path()).unwrap().collect().unwrap();
+    assert_eq!(all.height(), 2);
+    // Six days: the two written first are completed to make room.
+    let six: Vec<String> = (10..16)
+        .map(|d| {
+            format!(r#"{{"eventID":"{d}","eventTime":"2026-10-{d}T10:00:00Z","eventName":"X"}}"#)
+        })
+        .collect();
+    let refs: Vec<&str> = six.iter().map(String::as_str).collect();
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    assert_eq!(store.append(&frame(&refs)).unwrap().files_written, 2);
+    assert!(
+        dir.path()
+            .join("events/date=2026-10-11/part-00000.parquet")
+            .exists()
+    );
+    assert!(
+        !dir.path()
+            .join("events/date=2026-10-12/part-00000.parquet")
+            .exists()
+    );
+    assert_eq!(store.finish().unwrap(), 4);
+    let all = Store::scan(dir.path()).unwrap().collect().unwrap();
+    assert_eq!(all.height(), 8);
+}
+
+#[test]
+fn appends_by_day_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = r#"{"eventID":"a","eventTime":"2026-11-16T10:00:00Z","eventName":"X"}"#;
+    let b = r#"{"eventID":"b","eventTime":"2026-11-17T10:00:00Z","eventName":"X","responseElements":{"credentials":{"sessionToken":"S"}}}"#;
+    let c = r#"{"eventID":"c","eventTime":"bad","eventName":"X"}"#;
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    let s = store.append(&frame(&[a, b, c])).unwrap();
+    assert_eq!(store.finish().unwrap(), 3);
+    assert_eq!(
+        s,
+        AppendStats {
+            added: 3,
+            already_stored: 0,
+            files_written: 0,
+            duplicates: 0
+        }
+    );
+    // Again, with one new event: only it is added, in a new part.
+    let d = r#"{"eventID":"d","eventTime":"2026-11-16T11:00:00Z","eventName":"X"}"#;
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    let s = store.append(&frame(&[d, a, b, c, d])).unwrap();
+    assert_eq!(store.finish().unwrap(), 1);
+    assert_eq!(
+        s,
+        AppendStats {
+            added: 1,
+            already_stored: 3,
+            files_written: 0,
+            duplicates: 1
+        }
+    );
+    let all = Store::scan(dir.path()).unwrap().collect().unwrap();
+    assert_eq!(all.height(), 4);
+    assert_eq!(all.schema().as_ref(), &frame::schema());
+    assert!(
+        dir.path()
+            .join("events/date=2026-11-16/part-00001.parquet")
+            .exists()
+    );
+    assert!(
+        dir.path()
+            .join("events/date=unknown/part-00000.parquet")
+            .exists()
+    );
+    let resp = all.column(col::RESPONSE_ELEMENTS).unwrap().str().unwrap();
+    assert!(resp.iter().flatten().all(|r| !r.contains("\"S\"")));
+}
+
+#[test]
+fn scanning_a_missing_store_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Store::scan(&dir.path().join("nope"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("run `ctaudit ingest --store"), "{e}");
+}
