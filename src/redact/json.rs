@@ -44,8 +44,27 @@ struct Frame {
     value_start: Option<usize>,
     /// The output span of the `value` member, once read.
     value_span: Option<(usize, usize)>,
-    /// The `name` member named a secret.
+    /// An earlier `name` member named a secret.
     secret_pair: bool,
+    /// The latest `name` member's string token (its span in the text),
+    /// judged only if the object turns out to have a `value`: most such
+    /// names (S3's object `key`) never need it.
+    pair_name: Option<(usize, usize)>,
+}
+
+impl Frame {
+    /// Whether a `name` member of this object names a secret.
+    fn names_a_secret(&self, text: &str) -> bool {
+        self.secret_pair
+            || self
+                .pair_name
+                .is_some_and(|(a, b)| names_a_secret(&text[a..b]))
+    }
+}
+
+/// Whether a `name` member's string token names a secret.
+fn names_a_secret(token: &str) -> bool {
+    decode_token(token).is_ok_and(|name| is_secret_key(&name))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +188,7 @@ impl Redactor<'_> {
                     value_start: None,
                     value_span: None,
                     secret_pair: false,
+                    pair_name: None,
                 });
                 Ok(if b == b'{' {
                     Next::KeyOrEnd
@@ -181,10 +201,11 @@ impl Redactor<'_> {
                 let token = &self.text[start..end];
                 let decoded = decode_token(token).map_err(|_| Malformed(start))?;
                 if member == Member::PairName
-                    && is_secret_key(&decoded)
                     && let Some(top) = self.stack.last_mut()
+                    && let Some((a, b)) = top.pair_name.replace((start, end))
                 {
-                    top.secret_pair = true;
+                    // A second name in one object: the first is judged now.
+                    top.secret_pair |= names_a_secret(&self.text[a..b]);
                 }
                 if matches!(member, Member::Secret | Member::Credentials)
                     || (self.values && is_secret_value(&decoded))
@@ -266,8 +287,8 @@ impl Redactor<'_> {
         self.write(if object { "}" } else { "]" });
         let frame = self.stack.pop().ok_or(Malformed(self.pos))?;
         if self.muted_at.is_none()
-            && frame.secret_pair
             && let Some((a, b)) = frame.value_span
+            && frame.names_a_secret(self.text)
             && &self.out[a..b] != "null"
         {
             self.out.replace_range(a..b, QUOTED_REDACTED);
@@ -357,6 +378,18 @@ mod tests {
                 r#"[{"name":"DB_PASSWORD","value":"hunter2"},{"value":{"a":"b"},"key":"apiKey"},{"name":"REGION","value":"eu"}]"#
             ),
             r#"[{"name":"DB_PASSWORD","value":"REDACTED"},{"value":"REDACTED","key":"apiKey"},{"name":"REGION","value":"eu"}]"#
+        );
+        // Two names in one object: either naming a secret is enough.
+        for pair in [
+            r#"{"name":"password","key":"region","value":"v"}"#,
+            r#"{"key":"region","name":"password","value":"v"}"#,
+            r#"{"value":"v","key":"region","name":"pass\u0077ord"}"#,
+        ] {
+            assert!(r(pair).contains(r#""value":"REDACTED""#), "{pair}");
+        }
+        assert_eq!(
+            r(r#"{"key":"reports/a.parquet","value":"v","bucketName":"b"}"#),
+            r#"{"key":"reports/a.parquet","value":"v","bucketName":"b"}"#
         );
         assert_eq!(
             r(r#"{"cert":"-----BEGIN EC PRIVATE KEY-----\nAAA\n-----END EC PRIVATE KEY-----"}"#),

@@ -257,7 +257,11 @@ fn base64_runs(text: &str) -> impl Iterator<Item = &str> {
 /// Free text with the secret parts replaced by `REDACTED` and the rest
 /// kept: what `errorMessage` and user agents get.
 pub fn scrub_text(text: &str) -> Cow<'_, str> {
+    if is_known_clean(text) {
+        return Cow::Borrowed(text);
+    }
     if !has_base64_run_of_40(text) && !SECRET_TEXT_STARTS.is_match(text) {
+        remember_clean(text);
         return Cow::Borrowed(text);
     }
     let mut out = SECRET_TEXT.replace_all(text, REDACTED);
@@ -274,6 +278,46 @@ pub fn scrub_text(text: &str) -> Cow<'_, str> {
     }
     out
 }
+
+/// Free texts each thread has found to hold nothing secret, most recent
+/// few thousand: a trail repeats the same few user agents and error
+/// messages millions of times, and hashing one is cheaper than searching
+/// it again. Only the verdict "nothing to scrub" is remembered, for the
+/// exact text.
+mod clean {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+
+    /// Texts remembered per thread before the memory starts over.
+    const CAPACITY: usize = 4096;
+    /// Longer texts are searched every time (they rarely repeat).
+    const LONGEST: usize = 512;
+
+    thread_local! {
+        static CLEAN: RefCell<HashSet<Box<str>, Xxh3DefaultBuilder>> =
+            const { RefCell::new(HashSet::with_hasher(Xxh3DefaultBuilder::new())) };
+    }
+
+    pub fn contains(text: &str) -> bool {
+        text.len() <= LONGEST && CLEAN.with_borrow(|set| set.contains(text))
+    }
+
+    pub fn remember(text: &str) {
+        if text.len() > LONGEST {
+            return;
+        }
+        CLEAN.with_borrow_mut(|set| {
+            if set.len() >= CAPACITY {
+                set.clear();
+            }
+            set.insert(text.into());
+        })
+    }
+}
+
+use clean::{contains as is_known_clean, remember as remember_clean};
 
 /// A payload (`requestParameters`, `responseElements`) as minified JSON
 /// text with secrets redacted; `None` for `null`. A payload given as a
@@ -395,5 +439,15 @@ mod tests {
         let t = scrub_text("x -----BEGIN PRIVATE KEY-----\nMIIE");
         assert_eq!(t, "x REDACTED");
         assert!(matches!(scrub_text("aws-cli/2.15.0"), Cow::Borrowed(_)));
+        // The second time from memory, the same answer; a secret text is
+        // never remembered as clean.
+        assert!(matches!(scrub_text("aws-cli/2.15.0"), Cow::Borrowed(_)));
+        for _ in 0..2 {
+            assert_eq!(scrub_text("x password=hunter2"), "x REDACTED");
+        }
+        for i in 0..5000 {
+            let t = format!("agent/{i}");
+            assert!(matches!(scrub_text(&t), Cow::Borrowed(_)));
+        }
     }
 }
