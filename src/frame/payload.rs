@@ -29,15 +29,21 @@ pub fn resource_arns(raw: &RawValue) -> Option<String> {
 /// `configure-aws-credentials` versions put in the user agent
 /// (`md/run_id#123 md/attempt#2`).
 pub fn github_run(user_agent: &str) -> (Option<&str>, Option<&str>) {
-    let grab = |marker: &str| {
-        let start = user_agent.find(marker)? + marker.len();
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    // Built once: `str::find` would set up a searcher per call, twice for
+    // every event.
+    static RUN_ID: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("md/run_id#"));
+    static ATTEMPT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("md/attempt#"));
+    let grab = |marker: &Finder<'static>| {
+        let start = marker.find(user_agent.as_bytes())? + marker.needle().len();
         let digits = user_agent[start..]
             .bytes()
             .take_while(u8::is_ascii_digit)
             .count();
         (digits > 0).then(|| &user_agent[start..start + digits])
     };
-    (grab("md/run_id#"), grab("md/attempt#"))
+    (grab(&RUN_ID), grab(&ATTEMPT))
 }
 
 #[cfg(test)]
