@@ -69,6 +69,8 @@ pub struct Store {
     touched: Vec<String>,
     /// The part files this writer has open.
     parts: OpenParts,
+    /// Parts completed since the last [`Store::append`] returned.
+    completed: u64,
     /// The writer lock, held while the store is open for writing.
     _lock: lock::Lock,
 }
@@ -115,6 +117,7 @@ impl Store {
             known: HashMap::new(),
             touched: Vec::new(),
             parts: OpenParts::default(),
+            completed: 0,
             _lock: lock,
         })
     }
@@ -273,6 +276,7 @@ impl Store {
             stats.files_written += self.parts.write(day, &dir, &rows)?;
             stats.added += rows.height() as u64;
         }
+        stats.files_written += std::mem::take(&mut self.completed);
         Ok(stats)
     }
 
@@ -298,6 +302,9 @@ impl Store {
         while self.touched.len() > KNOWN_DAYS {
             let oldest = self.touched.remove(0);
             self.known.remove(&oldest);
+            // Its keys will be read back from the files: its rows must be
+            // in them.
+            self.completed += self.parts.close(&oldest)?;
         }
         if !self.known.contains_key(day) {
             let mut set = Vec::new();

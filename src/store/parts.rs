@@ -65,6 +65,15 @@ impl OpenParts {
         Ok(finished)
     }
 
+    /// Completes the part open for `day`, if any; returns how many parts
+    /// were completed (0 or 1).
+    pub fn close(&mut self, day: &str) -> Result<u64, StoreError> {
+        match self.open.iter().position(|p| p.day == day) {
+            Some(at) => self.open.remove(at).finish().map(|()| 1),
+            None => Ok(0),
+        }
+    }
+
     /// Completes every open part; returns how many there were.
     pub fn finish(&mut self) -> Result<u64, StoreError> {
         let n = self.open.len() as u64;
