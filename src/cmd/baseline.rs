@@ -45,8 +45,7 @@ pub fn split_off(mut got: Ingested, since: Millis) -> PolarsResult<(Ingested, Op
     let past = got.frame.filter(&before)?;
     got.frame = got.frame.filter(&!&before)?;
     let n = past.height() as u64;
-    got.summary.events_kept -= n;
-    got.summary.skip_records(SkipRecord::Baseline, n);
+    got.summary.unkeep(SkipRecord::Baseline, n);
     let mut history = History::default();
     history.observe(&past)?;
     // Nothing before the window: there is no history to compare with.

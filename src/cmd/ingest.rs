@@ -95,8 +95,7 @@ pub fn run(
     let mut marks = Marks::default();
     let (mut summary, total) = read_and_write(&input, &wanted, batch, &mut marks, store)?;
     // Events read twice in one batch were dropped by the store's writer.
-    summary.events_kept -= total.duplicates;
-    summary.skip_records(SkipRecord::Duplicate, total.duplicates);
+    summary.unkeep(SkipRecord::Duplicate, total.duplicates);
     state.record(marks, None, &[]);
     state.save(now)?;
     for failure in &summary.files_failed {

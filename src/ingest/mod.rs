@@ -250,8 +250,7 @@ fn assemble(parts: Vec<Part>, opts: &IngestOptions) -> PolarsResult<Ingested> {
 fn finish(frame: DataFrame, mut summary: InputSummary, ordered: bool) -> PolarsResult<Ingested> {
     let frame = if ordered {
         let (frame, duplicates) = dedupe::sort_and_dedupe(frame)?;
-        summary.events_kept -= duplicates;
-        summary.skip_records(SkipRecord::Duplicate, duplicates);
+        summary.unkeep(SkipRecord::Duplicate, duplicates);
         frame
     } else {
         frame

@@ -196,6 +196,12 @@ impl InputSummary {
         }
     }
 
+    /// `n` records counted as kept were dropped after all, for `why`.
+    pub fn unkeep(&mut self, why: SkipRecord, n: u64) {
+        self.events_kept -= n;
+        self.skip_records(why, n);
+    }
+
     pub fn skip_records(&mut self, why: SkipRecord, n: u64) {
         if n > 0 {
             *self.events_skipped.entry(why).or_default() += n;

@@ -58,12 +58,12 @@ impl Frame {
         self.secret_pair
             || self
                 .pair_name
-                .is_some_and(|(a, b)| names_a_secret(&text[a..b]))
+                .is_some_and(|(a, b)| is_secret_name(&text[a..b]))
     }
 }
 
 /// Whether a `name` member's string token names a secret.
-fn names_a_secret(token: &str) -> bool {
+fn is_secret_name(token: &str) -> bool {
     decode_token(token).is_ok_and(|name| is_secret_key(&name))
 }
 
@@ -205,7 +205,7 @@ impl Redactor<'_> {
                     && let Some((a, b)) = top.pair_name.replace((start, end))
                 {
                     // A second name in one object: the first is judged now.
-                    top.secret_pair |= names_a_secret(&self.text[a..b]);
+                    top.secret_pair |= is_secret_name(&self.text[a..b]);
                 }
                 if matches!(member, Member::Secret | Member::Credentials)
                     || (self.values && is_secret_value(&decoded))

@@ -257,11 +257,11 @@ fn base64_runs(text: &str) -> impl Iterator<Item = &str> {
 /// Free text with the secret parts replaced by `REDACTED` and the rest
 /// kept: what `errorMessage` and user agents get.
 pub fn scrub_text(text: &str) -> Cow<'_, str> {
-    if is_known_clean(text) {
+    if clean::contains(text) {
         return Cow::Borrowed(text);
     }
     if !has_base64_run_of_40(text) && !SECRET_TEXT_STARTS.is_match(text) {
-        remember_clean(text);
+        clean::remember(text);
         return Cow::Borrowed(text);
     }
     let mut out = SECRET_TEXT.replace_all(text, REDACTED);
@@ -316,8 +316,6 @@ mod clean {
         })
     }
 }
-
-use clean::{contains as is_known_clean, remember as remember_clean};
 
 /// A payload (`requestParameters`, `responseElements`) as minified JSON
 /// text with secrets redacted; `None` for `null`. A payload given as a

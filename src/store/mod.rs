@@ -67,10 +67,9 @@ pub struct Store {
     known: HashMap<String, KeyIndex>,
     /// Days in `known`, least recently touched first.
     touched: Vec<String>,
-    /// The part files this writer has open.
+    /// The part files this writer has open: only for days in `known`
+    /// (a day's part is completed when its keys are forgotten).
     parts: OpenParts,
-    /// Parts completed since the last [`Store::append`] returned.
-    completed: u64,
     /// The writer lock, held while the store is open for writing.
     _lock: lock::Lock,
 }
@@ -117,7 +116,6 @@ impl Store {
             known: HashMap::new(),
             touched: Vec::new(),
             parts: OpenParts::default(),
-            completed: 0,
             _lock: lock,
         })
     }
@@ -253,6 +251,7 @@ impl Store {
         }
         for (day, mut rows) in rows_by_day {
             let dir = self.root.join("events").join(format!("date={day}"));
+            stats.files_written += self.touch(day)?;
             let known = self.known_keys(day, &dir)?;
             rows.sort_by(|&a, &b| order.cmp(a as usize, b as usize));
             let mut this_batch = HashSet::with_capacity_and_hasher(rows.len(), KeyHash::default());
@@ -273,17 +272,16 @@ impl Store {
             }
             let idx = IdxCa::from_vec("idx".into(), fresh);
             let rows = df.take(&idx).map_err(|source| self.polars_err(source))?;
-            stats.files_written += self.parts.write(day, &dir, &rows)?;
+            self.parts.write(day, &dir, &rows)?;
             stats.added += rows.height() as u64;
         }
-        stats.files_written += std::mem::take(&mut self.completed);
         Ok(stats)
     }
 
     /// Completes the part files being written (they are invisible to
     /// readers until then) and releases the store. Returns how many parts
-    /// were completed; those completed by [`Store::append`] to make room
-    /// are counted in its stats.
+    /// were completed; those completed by [`Store::append`] (for the days
+    /// it stopped holding) are counted in its stats.
     pub fn finish(mut self) -> Result<u64, StoreError> {
         self.parts.finish()
     }
@@ -295,17 +293,24 @@ impl Store {
         }
     }
 
-    /// The keys of one day partition, read from its files the first time.
-    fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut KeyIndex, StoreError> {
+    /// Marks `day` the most recently touched, and forgets the keys of the
+    /// least recently touched beyond [`KNOWN_DAYS`], completing their open
+    /// parts first: their keys will be read back from the files, so their
+    /// rows must be in them. Returns how many parts were completed.
+    fn touch(&mut self, day: &str) -> Result<u64, StoreError> {
         self.touched.retain(|d| d != day);
         self.touched.push(day.to_string());
+        let mut completed = 0;
         while self.touched.len() > KNOWN_DAYS {
             let oldest = self.touched.remove(0);
             self.known.remove(&oldest);
-            // Its keys will be read back from the files: its rows must be
-            // in them.
-            self.completed += self.parts.close(&oldest)?;
+            completed += self.parts.close(&oldest)?;
         }
+        Ok(completed)
+    }
+
+    /// The keys of one day partition, read from its files the first time.
+    fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut KeyIndex, StoreError> {
         if !self.known.contains_key(day) {
             let mut set = Vec::new();
             if dir.is_dir() {

@@ -1,7 +1,8 @@
-//! The part files an ingest is writing: one open file per day it has
-//! touched recently, each batch's rows for that day added to it as row
-//! groups, so that an ingest of any length leaves about one part per day
-//! and holds no more than the batch it is writing.
+//! The part files an ingest is writing: one open file per day whose keys
+//! the store holds (it completes a day's part when it lets the day go),
+//! each batch's rows for that day added to it as row groups, so that an
+//! ingest of any length leaves about one part per day and holds no more
+//! than the batch it is writing.
 //!
 //! A part is written under a temporary name and renamed once complete
 //! (footer written, synced): readers see a whole part or none, and an
@@ -16,11 +17,6 @@ use polars::prelude::*;
 
 use super::{ROW_GROUP, StoreError, lock, part_files};
 
-/// Parts open at once; opening another finishes the least recently
-/// written one (a trail is read in date order, so a day once left is
-/// rarely written again; when it is, it gets a new part).
-const OPEN_PARTS: usize = 4;
-
 /// One day's part being written.
 struct OpenPart {
     day: String,
@@ -29,7 +25,7 @@ struct OpenPart {
     writer: BatchedWriter<File>,
 }
 
-/// The parts being written, least recently written first.
+/// The parts being written.
 #[derive(Default)]
 pub struct OpenParts {
     open: Vec<OpenPart>,
@@ -37,23 +33,16 @@ pub struct OpenParts {
 
 impl OpenParts {
     /// Adds `rows` (the events frame's schema, already in order) to the
-    /// part for `day` in `dir`, opening it if needed. Returns how many
-    /// parts were completed to make room.
-    pub fn write(&mut self, day: &str, dir: &Path, rows: &DataFrame) -> Result<u64, StoreError> {
-        let mut finished = 0;
+    /// part for `day` in `dir`, opening it if needed.
+    pub fn write(&mut self, day: &str, dir: &Path, rows: &DataFrame) -> Result<(), StoreError> {
         let at = match self.open.iter().position(|p| p.day == day) {
             Some(at) => at,
             None => {
-                if self.open.len() == OPEN_PARTS {
-                    self.open.remove(0).finish()?;
-                    finished += 1;
-                }
                 self.open.push(OpenPart::create(day, dir, rows.schema())?);
                 self.open.len() - 1
             }
         };
-        // Most recently written last.
-        let mut part = self.open.remove(at);
+        let part = &mut self.open[at];
         // One row group per slice (each slice is as chunked as `rows`,
         // which `take` made one chunk per column).
         for offset in (0..rows.height()).step_by(ROW_GROUP) {
@@ -61,8 +50,7 @@ impl OpenParts {
                 .write_batch(&rows.slice(offset as i64, ROW_GROUP))
                 .map_err(|source| polars_err(&part.tmp, source))?;
         }
-        self.open.push(part);
-        Ok(finished)
+        Ok(())
     }
 
     /// Completes the part open for `day`, if any; returns how many parts

@@ -73,7 +73,7 @@ fn parts_appear_when_finished() {
     assert_eq!(names(), ["part-00000.parquet"]);
     let all = Store::scan(dir.path()).unwrap().collect().unwrap();
     assert_eq!(all.height(), 2);
-    // Six days: the two written first are completed to make room.
+    // Six days: the store lets the two touched first go, completing their parts.
     let six: Vec<String> = (10..16)
         .map(|d| {
             format!(r#"{{"eventID":"{d}","eventTime":"2026-10-{d}T10:00:00Z","eventName":"X"}}"#)
