@@ -145,6 +145,7 @@ def main():
                     help="make web-identity and AKIA calls N times rarer (findings that do not grow with the trail)")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
+    os.makedirs(a.dir, exist_ok=True)
     ensure_tools()
 
     tag = f"{a.events}" if a.mix == "heavy" else f"{a.events}-{a.mix}"
