@@ -24,6 +24,8 @@ pub enum Command {
     ListReports(cmd::list_reports::Args),
     /// Parse logs once into a local Parquet store for fast investigation.
     Ingest(cmd::ingest::Args),
+    /// Merge the part files daily ingests leave into one file per day.
+    Compact(cmd::compact::Args),
     /// Run SQL over the events (table `events`), from a store or from logs.
     Query(cmd::query::Args),
     /// Follow sessions to everything they did: by repository, subject, role, key or event.

@@ -40,6 +40,7 @@ pub fn run(
         cli::Command::Report(args) => cmd::report::run(args, stdout, stderr),
         cli::Command::ListReports(args) => cmd::list_reports::run(args, stdout),
         cli::Command::Ingest(args) => cmd::ingest::run(args, stdout, stderr),
+        cli::Command::Compact(args) => cmd::compact::run(args, stdout, stderr),
         cli::Command::Query(args) => cmd::query::run(args, stdout, stderr),
         cli::Command::Trace(args) => cmd::trace::run(args, stdout, stderr),
         cli::Command::Trust(args) => cmd::trust::run(args, stdout, stderr),

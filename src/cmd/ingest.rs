@@ -61,6 +61,9 @@ pub struct Args {
     pub batch_kib: u64,
 }
 
+/// More part files than this in one day, and `ingest` suggests `compact`.
+const CROWDED_DAY: usize = 8;
+
 pub fn run(
     args: &Args,
     stdout: &mut dyn Write,
@@ -106,12 +109,23 @@ pub fn run(
     }
     writeln!(
         stdout,
-        "store {}: {} events added, {} already stored, {} files written",
+        "store {}: {} events added, {} already stored, {} files written, {} sessions added",
         args.store.display(),
         total.added,
         total.already_stored,
-        total.files_written
+        total.files_written,
+        total.sessions_added
     )?;
+    let crowded = Store::crowded_days(&args.store, CROWDED_DAY)?;
+    if let Some((day, parts)) = crowded.iter().max_by_key(|(_, n)| *n) {
+        writeln!(
+            stderr,
+            "ctaudit: {} days of the store hold more than {CROWDED_DAY} part files ({day}: {parts}); \
+             `ctaudit compact --store {}` merges them into one a day",
+            crowded.len(),
+            args.store.display()
+        )?;
+    }
     Ok(if summary.has_failures() {
         ExitStatus::Error
     } else {

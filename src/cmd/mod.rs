@@ -1,6 +1,7 @@
 //! Subcommands: each a module with its own `Args` and `run`.
 
 pub mod baseline;
+pub mod compact;
 pub mod compare;
 pub mod ingest;
 pub mod list_reports;

@@ -12,7 +12,8 @@ use polars::sql::SQLContext;
 use super::source::SourceArgs;
 use crate::exit::ExitStatus;
 use crate::output::{self, Format};
-use crate::trace::with_attribution;
+use crate::store::sessions;
+use crate::trace::with_attribution_from;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -181,7 +182,13 @@ pub fn run(
     let sql = bind_params(&sql, &args.params)?;
     let (events, summary) = args.source.events(stderr)?;
     let mut ctx = SQLContext::new();
-    ctx.register("events", with_attribution(events));
+    // From a store, its sessions table; from anything else, the sessions
+    // among the events read.
+    let stored = args.source.stored_sessions()?;
+    let earlier = stored.clone().map(sessions::as_via);
+    let all_sessions = stored.unwrap_or_else(|| sessions::of_events(events.clone()));
+    ctx.register("events", with_attribution_from(events, earlier));
+    ctx.register("sessions", all_sessions);
     let plan = anyhow::Context::context(ctx.execute(&sql), "in the query")?;
     check_cross_joins(&plan, args.max_join_rows)?;
     let df = anyhow::Context::context(plan.collect(), "running the query")?;

@@ -88,8 +88,11 @@ pub fn run(
     let (events, summary) =
         args.source
             .events_since(stderr, state.as_ref().map(State::saved), &mut marks)?;
-    let earlier = match &state {
-        Some(s) if !s.saved().sessions.is_empty() => {
+    // Sessions that started before what was read: a store's sessions
+    // table, or those a state remembers.
+    let earlier = match (&state, args.source.stored_sessions()?) {
+        (_, Some(stored)) => Some(crate::store::sessions::as_via(stored)),
+        (Some(s), None) if !s.saved().sessions.is_empty() => {
             Some(sessions::frame_of(&s.saved().sessions)?.lazy())
         }
         _ => None,

@@ -4,31 +4,39 @@
 //! Layout: `DIR/events/date=YYYY-MM-DD/part-<n>.parquet` (`date=unknown` for
 //! events without a usable time), zstd-compressed, in row groups, with the
 //! events frame's schema: DuckDB, pandas and polars open it as it is
-//! (`read_parquet('DIR/events/*/*.parquet')`). Each ingest adds one part per
-//! day it touches and never rewrites a file; events already in the store are
-//! not added twice. This module writes and scans the store; it does not
-//! parse logs or run queries.
+//! (`read_parquet('DIR/events/*/*.parquet')`). Beside it, the `sessions`
+//! table ([`sessions`]), laid out the same way, carries the attribution of
+//! keys to the sessions that issued them. Each ingest adds one part per day
+//! it touches to each table and never rewrites a file; events and sessions
+//! already in the store are not added twice. `compact` ([`rebuild`]) merges
+//! a day's parts, swapping the day in whole. This module writes and scans
+//! the store; it does not parse logs or run queries.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+mod files;
 mod keys;
 mod lock;
 mod order;
 mod parts;
+mod read;
+mod rebuild;
+pub mod sessions;
 
+use files::{files_under, io, part_files, read_columns, remove_temp_files};
 use keys::KeyIndex;
 pub use lock::Wait;
 use order::{KeyHash, RowOrder};
 use parts::OpenParts;
+pub use read::within;
+pub use rebuild::Compacted;
 
-use crate::frame::{self, Columns, col};
-use crate::ingest::RowFilter;
-use crate::ingest::summary::{InputSummary, SkipRecord};
-use crate::time::{Window, format_millis};
+use crate::frame::{self, col};
+use crate::time::format_millis;
 
 /// Rows per Parquet row group.
 const ROW_GROUP: usize = 65_536;
@@ -59,19 +67,28 @@ pub enum StoreError {
 /// A store on disk.
 pub struct Store {
     root: PathBuf,
-    /// Keys already in the store, per day partition, loaded on first touch.
+    /// What the store holds, per day partition, loaded on first touch.
     /// Only the most recently touched days are kept (a trail is read in
     /// date order, so older days are rarely touched again; when they are,
     /// their keys are read back from the files): memory stays flat however
     /// long the trail.
-    known: HashMap<String, KeyIndex>,
+    known: HashMap<String, DayKeys>,
     /// Days in `known`, least recently touched first.
     touched: Vec<String>,
-    /// The part files this writer has open: only for days in `known`
-    /// (a day's part is completed when its keys are forgotten).
+    /// The events part files this writer has open: only for days in
+    /// `known` (a day's part is completed when its keys are forgotten).
     parts: OpenParts,
+    /// The same for the `sessions` table.
+    session_parts: OpenParts,
     /// The writer lock, held while the store is open for writing.
     _lock: lock::Lock,
+}
+
+/// One day partition's keys: its events', and its sessions' keys.
+#[derive(Default)]
+struct DayKeys {
+    events: KeyIndex,
+    sessions: HashSet<String>,
 }
 
 /// Day partitions whose keys stay in memory during one ingest.
@@ -81,6 +98,8 @@ const KNOWN_DAYS: usize = 4;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct AppendStats {
     pub added: u64,
+    /// Rows added to the `sessions` table.
+    pub sessions_added: u64,
     pub already_stored: u64,
     pub files_written: u64,
     /// Events found more than once in the frame appended (written once).
@@ -90,6 +109,7 @@ pub struct AppendStats {
 impl AppendStats {
     pub fn add(&mut self, other: AppendStats) {
         self.added += other.added;
+        self.sessions_added += other.sessions_added;
         self.already_stored += other.already_stored;
         self.files_written += other.files_written;
         self.duplicates += other.duplicates;
@@ -99,160 +119,54 @@ impl AppendStats {
 impl Store {
     /// Opens (creating if needed) a store for writing, as its only writer
     /// ([`lock`]); temporary files left by a writer that was killed are
-    /// removed.
+    /// removed. A store written before the `sessions` table existed has it
+    /// filled in from its events first.
     pub fn create(root: &Path, wait: Wait<'_>) -> Result<Store, StoreError> {
         let events = root.join("events");
-        fs::create_dir_all(&events).map_err(|source| StoreError::Io {
-            path: events.clone(),
-            source,
-        })?;
+        fs::create_dir_all(&events).map_err(io(&events))?;
         let lock = lock::acquire(root, wait)?;
-        remove_temp_files(&events).map_err(|source| StoreError::Io {
-            path: events,
-            source,
-        })?;
+        remove_temp_files(root).map_err(io(root))?;
+        rebuild::fill_in_sessions(root)?;
         Ok(Store {
             root: root.to_owned(),
             known: HashMap::new(),
             touched: Vec::new(),
             parts: OpenParts::default(),
+            session_parts: OpenParts::default(),
             _lock: lock,
         })
-    }
-
-    /// A lazy scan of every event in the store, with the events frame's schema.
-    pub fn scan(root: &Path) -> Result<LazyFrame, StoreError> {
-        let files = Store::files(root)?;
-        if files.is_empty() {
-            return Ok(frame::empty().lazy());
-        }
-        scan_files(&files).map_err(|source| StoreError::Polars {
-            path: root.join("events"),
-            source,
-        })
-    }
-
-    /// The start of the earliest day the store holds events of (`None`: no
-    /// dated events), read from the partitions' names.
-    pub fn first_day(root: &Path) -> Result<Option<crate::time::Millis>, StoreError> {
-        let events = root.join("events");
-        let entries = fs::read_dir(&events).map_err(|source| StoreError::Io {
-            path: events.clone(),
-            source,
-        })?;
-        let first = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let day = name.strip_prefix("date=")?;
-                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
-            })
-            .min();
-        Ok(first.map(crate::time::day_start))
-    }
-
-    /// The store's part files, in order.
-    fn files(root: &Path) -> Result<Vec<PathBuf>, StoreError> {
-        let events = root.join("events");
-        if !events.is_dir() {
-            return Err(StoreError::Missing(root.to_owned()));
-        }
-        part_files(&events).map_err(|source| StoreError::Io {
-            path: events.clone(),
-            source,
-        })
-    }
-
-    /// The events a set of reports needs, read from the store, and the
-    /// account of what was read: every stored event counts as read; those
-    /// outside the window or not needed are counted as skipped.
-    ///
-    /// Read one part file at a time, only the columns asked for, and the
-    /// strings kept copied out of the file's decoded columns: memory holds
-    /// what is kept and one file's worth of columns, however large the
-    /// store.
-    pub fn load(
-        root: &Path,
-        window: &Window,
-        filter: &RowFilter,
-        columns: Columns,
-    ) -> Result<(DataFrame, InputSummary), StoreError> {
-        let files = Store::files(root)?;
-        let mut keep = lit(true);
-        if !filter.all {
-            keep = lit(false);
-            if filter.web_identity {
-                keep = keep.or(col(col::EVENT_NAME).eq(lit(crate::ingest::WEB_IDENTITY)));
-            }
-            if filter.long_lived_keys {
-                keep = keep.or(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA")));
-            }
-            if filter.trust_changes {
-                for name in crate::ingest::TRUST_CHANGE_EVENTS {
-                    keep = keep.or(col(col::EVENT_NAME).eq(lit(*name)));
-                }
-            }
-        }
-        let filled: Vec<Expr> = columns.names().into_iter().map(col).collect();
-        let (mut read, mut windowed) = (0, 0);
-        let mut frame = frame::empty_of(columns);
-        for file in &files {
-            let err = |source| StoreError::Polars {
-                path: file.clone(),
-                source,
-            };
-            let all = scan_files(std::slice::from_ref(file)).map_err(err)?;
-            let in_window = within(all.clone(), window);
-            read += count(all).map_err(err)?;
-            windowed += count(in_window.clone()).map_err(err)?;
-            let kept = in_window
-                .filter(keep.clone())
-                .select(filled.clone())
-                .collect()
-                .and_then(frame::compact)
-                .map_err(err)?;
-            frame.vstack_mut_owned(kept).map_err(err)?;
-        }
-        frame.rechunk_mut();
-        let frame = frame::widen(frame).map_err(|source| StoreError::Polars {
-            path: root.to_owned(),
-            source,
-        })?;
-        let mut summary = InputSummary {
-            files_read: files.len() as u64,
-            events_read: read,
-            events_kept: frame.height() as u64,
-            ..Default::default()
-        };
-        summary.skip_records(SkipRecord::OutsideWindow, read - windowed);
-        summary.skip_records(SkipRecord::NotNeeded, windowed - frame.height() as u64);
-        let times = frame
-            .column(col::EVENT_TIME)
-            .expect("the events frame has event_time");
-        summary.events_without_time = times.null_count() as u64;
-        Ok((frame, summary))
     }
 
     /// Adds the events of `df` (events frame schema, in any order) that the
     /// store does not hold yet, one new part file per day, its rows in time
     /// order (then event id and source file, as the events frame sorts).
     /// An event twice in `df` is written once and counted as a duplicate.
+    ///
+    /// The sessions among them ([`sessions`]) that the store does not hold
+    /// yet go to the `sessions` table, day by day beside the events.
     pub fn append(&mut self, df: &DataFrame) -> Result<AppendStats, StoreError> {
         let mut stats = AppendStats::default();
-        let days = day_labels(df).map_err(|source| self.polars_err(source))?;
-        let keys = frame::event_keys(df).map_err(|source| self.polars_err(source))?;
-        let order = RowOrder::of(df).map_err(|source| self.polars_err(source))?;
-        let mut rows_by_day: BTreeMap<&str, Vec<IdxSize>> = BTreeMap::new();
-        for (i, day) in days.iter().enumerate() {
-            rows_by_day
-                .entry(day.as_str())
-                .or_default()
-                .push(i as IdxSize);
-        }
-        for (day, mut rows) in rows_by_day {
+        let root = self.root.clone();
+        let err = |source| StoreError::Polars {
+            path: root.clone(),
+            source,
+        };
+        let days = day_labels(&frame::event_times(df).map_err(err)?);
+        let keys = frame::event_keys(df).map_err(err)?;
+        let order = RowOrder::of(df).map_err(err)?;
+        let found = sessions::of_events(df.clone().lazy())
+            .collect()
+            .map_err(err)?;
+        let mut session_rows = rows_by_day(&day_labels(
+            &found
+                .column(sessions::SESSION_START)
+                .and_then(|c| c.as_materialized_series().to_physical_repr().i64().cloned())
+                .map_err(err)?,
+        ));
+        for (day, mut rows) in rows_by_day(&days) {
             let dir = self.root.join("events").join(format!("date={day}"));
-            stats.files_written += self.touch(day)?;
-            let known = self.known_keys(day, &dir)?;
+            stats.files_written += self.touch(&day)?;
+            let known = &mut self.known_keys(&day)?.events;
             rows.sort_by(|&a, &b| order.cmp(a as usize, b as usize));
             let mut this_batch = HashSet::with_capacity_and_hasher(rows.len(), KeyHash::default());
             let mut fresh = Vec::with_capacity(rows.len());
@@ -267,36 +181,88 @@ impl Store {
                 }
             }
             known.add(this_batch.into_iter().collect());
+            if let Some(rows) = session_rows.remove(&day) {
+                stats.sessions_added += self.append_sessions(&day, &found, rows)?;
+            }
             if fresh.is_empty() {
                 continue;
             }
             let idx = IdxCa::from_vec("idx".into(), fresh);
-            let rows = df.take(&idx).map_err(|source| self.polars_err(source))?;
-            self.parts.write(day, &dir, &rows)?;
+            let rows = df.take(&idx).map_err(err)?;
+            self.parts.write(&day, &dir, &rows)?;
             stats.added += rows.height() as u64;
         }
         Ok(stats)
     }
 
+    /// Adds the rows of `found` (a [`sessions::of_events`] frame) at `rows`,
+    /// all of `day`, whose keys the day does not hold yet.
+    fn append_sessions(
+        &mut self,
+        day: &str,
+        found: &DataFrame,
+        rows: Vec<IdxSize>,
+    ) -> Result<u64, StoreError> {
+        let table = self.root.join(sessions::DIR);
+        let err = |source| StoreError::Polars {
+            path: table.clone(),
+            source,
+        };
+        let keys = found
+            .column(col::ISSUED_ACCESS_KEY_ID)
+            .and_then(|c| c.str().cloned())
+            .map_err(err)?;
+        let known = &mut self.known_keys(day)?.sessions;
+        let fresh: Vec<IdxSize> = rows
+            .into_iter()
+            .filter(|&i| {
+                keys.get(i as usize)
+                    .is_some_and(|k| known.insert(k.to_string()))
+            })
+            .collect();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let rows = found
+            .take(&IdxCa::from_vec("idx".into(), fresh))
+            .map_err(err)?;
+        let dir = self.root.join(sessions::DIR).join(format!("date={day}"));
+        self.session_parts.write(day, &dir, &rows)?;
+        Ok(rows.height() as u64)
+    }
+
     /// Completes the part files being written (they are invisible to
-    /// readers until then) and releases the store. Returns how many parts
-    /// were completed; those completed by [`Store::append`] (for the days
-    /// it stopped holding) are counted in its stats.
+    /// readers until then) and releases the store. Returns how many events
+    /// parts were completed; those completed by [`Store::append`] (for the
+    /// days it stopped holding) are counted in its stats.
     pub fn finish(mut self) -> Result<u64, StoreError> {
+        self.session_parts.finish()?;
         self.parts.finish()
     }
 
-    fn polars_err(&self, source: PolarsError) -> StoreError {
-        StoreError::Polars {
-            path: self.root.clone(),
-            source,
+    /// Merges each day's part files into one, for both tables, and
+    /// releases the store ([`rebuild`] says how readers are kept safe).
+    pub fn compact(self) -> Result<Compacted, StoreError> {
+        rebuild::compact(&self.root)
+    }
+
+    /// The days holding more than `limit` events part files, with how many
+    /// each holds.
+    pub fn crowded_days(root: &Path, limit: usize) -> Result<Vec<(String, usize)>, StoreError> {
+        let mut out = Vec::new();
+        for (name, dir) in rebuild::day_dirs(&root.join("events"))? {
+            let n = files_under(&dir)?.len();
+            if n > limit {
+                out.push((name.trim_start_matches("date=").to_string(), n));
+            }
         }
+        Ok(out)
     }
 
     /// Marks `day` the most recently touched, and forgets the keys of the
     /// least recently touched beyond [`KNOWN_DAYS`], completing their open
     /// parts first: their keys will be read back from the files, so their
-    /// rows must be in them. Returns how many parts were completed.
+    /// rows must be in them. Returns how many events parts were completed.
     fn touch(&mut self, day: &str) -> Result<u64, StoreError> {
         self.touched.retain(|d| d != day);
         self.touched.push(day.to_string());
@@ -304,57 +270,60 @@ impl Store {
         while self.touched.len() > KNOWN_DAYS {
             let oldest = self.touched.remove(0);
             self.known.remove(&oldest);
+            self.session_parts.close(&oldest)?;
             completed += self.parts.close(&oldest)?;
         }
         Ok(completed)
     }
 
     /// The keys of one day partition, read from its files the first time.
-    fn known_keys(&mut self, day: &str, dir: &Path) -> Result<&mut KeyIndex, StoreError> {
+    fn known_keys(&mut self, day: &str) -> Result<&mut DayKeys, StoreError> {
         if !self.known.contains_key(day) {
+            let partition = format!("date={day}");
+            let mut keys = DayKeys::default();
             let mut set = Vec::new();
-            if dir.is_dir() {
-                let files = part_files(dir).map_err(|source| StoreError::Io {
-                    path: dir.to_owned(),
-                    source,
-                })?;
-                for file in files {
-                    let df = read_key_columns(&file)?;
-                    let keys = frame::event_keys(&df)
-                        .map_err(|source| StoreError::Polars { path: file, source })?;
-                    set.extend(keys);
-                }
+            for file in files_under(&self.root.join("events").join(&partition))? {
+                let df = read_columns(&file, &frame::EVENT_KEY_COLUMNS)?;
+                let found = frame::event_keys(&df)
+                    .map_err(|source| StoreError::Polars { path: file, source })?;
+                set.extend(found);
             }
-            let mut index = KeyIndex::default();
-            index.add(set);
-            self.known.insert(day.to_string(), index);
+            keys.events.add(set);
+            for file in files_under(&self.root.join(sessions::DIR).join(&partition))? {
+                let df = read_columns(&file, &[col::ISSUED_ACCESS_KEY_ID])?;
+                let found = df
+                    .column(col::ISSUED_ACCESS_KEY_ID)
+                    .and_then(|c| c.str().cloned())
+                    .map_err(|source| StoreError::Polars { path: file, source })?;
+                keys.sessions
+                    .extend(found.iter().flatten().map(str::to_string));
+            }
+            self.known.insert(day.to_string(), keys);
         }
         Ok(self.known.get_mut(day).expect("inserted above"))
     }
 }
 
-/// The events inside `window`, and those without a usable time (kept, as
-/// ingest keeps them: they cannot be placed outside it).
-///
-/// Expects the events frame's schema.
-pub fn within(events: LazyFrame, window: &Window) -> LazyFrame {
-    let t = col(col::EVENT_TIME).cast(DataType::Int64);
-    let mut lf = events;
-    if let Some(s) = window.since {
-        lf = lf.filter(t.clone().gt_eq(lit(s)).or(t.clone().is_null()));
+/// The rows of each day, by label.
+fn rows_by_day(days: &[String]) -> BTreeMap<String, Vec<IdxSize>> {
+    let mut out: BTreeMap<String, Vec<IdxSize>> = BTreeMap::new();
+    for (i, day) in days.iter().enumerate() {
+        match out.get_mut(day) {
+            Some(rows) => rows.push(i as IdxSize),
+            None => {
+                out.insert(day.clone(), vec![i as IdxSize]);
+            }
+        }
     }
-    if let Some(u) = window.until {
-        lf = lf.filter(t.clone().lt(lit(u)).or(t.is_null()));
-    }
-    lf
+    out
 }
 
 /// `YYYY-MM-DD` (UTC) of each row's time, or `unknown`; each distinct day
 /// is formatted once.
-fn day_labels(df: &DataFrame) -> PolarsResult<Vec<String>> {
+fn day_labels(times: &Int64Chunked) -> Vec<String> {
     const MS_PER_DAY: i64 = 86_400_000;
     let mut labels: HashMap<Option<i64>, String> = HashMap::new();
-    Ok(frame::event_times(df)?
+    times
         .iter()
         .map(|t| {
             let day = t.map(|t| t.div_euclid(MS_PER_DAY));
@@ -368,82 +337,7 @@ fn day_labels(df: &DataFrame) -> PolarsResult<Vec<String>> {
                 })
                 .clone()
         })
-        .collect())
-}
-
-fn read_key_columns(file: &Path) -> Result<DataFrame, StoreError> {
-    let f = File::open(file).map_err(|source| StoreError::Io {
-        path: file.to_owned(),
-        source,
-    })?;
-    ParquetReader::new(f)
-        .with_columns(Some(
-            frame::EVENT_KEY_COLUMNS
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
-        ))
-        .finish()
-        .map_err(|source| StoreError::Polars {
-            path: file.to_owned(),
-            source,
-        })
-}
-
-/// Removes the temporary files of writers that did not finish (only ever
-/// called with the writer lock held, so none is in use).
-fn remove_temp_files(dir: &Path) -> std::io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            remove_temp_files(&path)?;
-        } else if path.extension().is_some_and(|e| e == "tmp") {
-            fs::remove_file(&path)?;
-        }
-    }
-    Ok(())
-}
-
-/// The `.parquet` files under `dir` (recursively), sorted.
-/// A lazy scan of the given part files.
-fn scan_files(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
-    let paths: Vec<PlRefPath> = files
-        .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-        .collect();
-    let args = ScanArgsParquet {
-        hive_options: HiveOptions {
-            enabled: Some(false),
-            ..Default::default()
-        },
-        glob: false,
-        // Parts written before a column was added read it as null.
-        schema: Some(std::sync::Arc::new(frame::schema())),
-        allow_missing_columns: true,
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet_sources(ScanSources::Paths(paths.into_iter().collect()), args)
-}
-
-/// The number of rows of `lf`.
-fn count(lf: LazyFrame) -> PolarsResult<u64> {
-    let df = lf.select([len().alias("n")]).collect()?;
-    Ok(df.column("n")?.get(0)?.extract::<u64>().unwrap_or(0))
-}
-
-fn part_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            out.extend(part_files(&path)?);
-        } else if path.extension().is_some_and(|e| e == "parquet") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
+        .collect()
 }
 
 #[cfg(test)]

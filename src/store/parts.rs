@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
-use super::{ROW_GROUP, StoreError, lock, part_files};
+use super::{ROW_GROUP, StoreError, io, lock, part_files};
 
 /// One day's part being written.
 struct OpenPart {
@@ -108,11 +108,6 @@ impl OpenPart {
             .expect("a free name");
         fs::rename(&self.tmp, &name).map_err(io(&name))
     }
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
-    let path = path.to_owned();
-    move |source| StoreError::Io { path, source }
 }
 
 fn polars_err(path: &Path, source: PolarsError) -> StoreError {

@@ -1,5 +1,6 @@
 //! The store's writer and reader on small frames.
 use super::*;
+use std::fs::File;
 
 fn frame(records: &[&str]) -> DataFrame {
     frame::from_json(records, true)
@@ -112,7 +113,8 @@ fn appends_by_day_without_duplicates() {
             added: 3,
             already_stored: 0,
             files_written: 0,
-            duplicates: 0
+            duplicates: 0,
+            sessions_added: 0,
         }
     );
     // Again, with one new event: only it is added, in a new part.
@@ -126,7 +128,8 @@ fn appends_by_day_without_duplicates() {
             added: 1,
             already_stored: 3,
             files_written: 0,
-            duplicates: 1
+            duplicates: 1,
+            sessions_added: 0,
         }
     );
     let all = Store::scan(dir.path()).unwrap().collect().unwrap();
@@ -179,4 +182,79 @@ fn a_forgotten_day_is_read_back_whole() {
     store.finish().unwrap();
     let all = Store::scan(dir.path()).unwrap().collect().unwrap();
     assert_eq!(all.height(), 5);
+}
+
+/// Sessions are kept like events: each key once a day, however the
+/// batches and the days the writer remembers fall, and a day forgotten
+/// and touched again is read back from its files.
+#[test]
+fn sessions_are_written_once_across_batches_and_forgotten_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let assume = |day: u32| {
+        format!(
+            r#"{{"eventID":"s{day}","eventTime":"2026-10-{day:02}T10:00:00Z","eventName":"AssumeRoleWithWebIdentity",
+            "requestParameters":{{"roleArn":"arn:aws:iam::1:role/r"}},
+            "responseElements":{{"credentials":{{"accessKeyId":"ASIA{day}","sessionToken":"T"}},"subjectFromWebIdentityToken":"repo:o/r:ref:refs/heads/main"}}}}"#
+        )
+    };
+    let use_key = |id: &str, day: u32, hour: u32| {
+        format!(
+            r#"{{"eventID":"{id}","eventTime":"2026-10-{day:02}T{hour:02}:00:00Z","eventName":"X","userIdentity":{{"accessKeyId":"AKIAUSER"}}}}"#
+        )
+    };
+    let batch = |events: &[String]| frame(&events.iter().map(String::as_str).collect::<Vec<_>>());
+    let days: Vec<String> = (1..=6).map(assume).collect();
+    let mut store = Store::create(dir.path(), Wait::Refuse).unwrap();
+    let mut added = store.append(&batch(&days)).unwrap().sessions_added;
+    // The same again (days 1 and 2 were forgotten), and a long-lived key
+    // used twice on day 1 and once on day 6, over two batches.
+    added += store.append(&batch(&days)).unwrap().sessions_added;
+    added += store
+        .append(&batch(&[use_key("k1", 1, 12), use_key("k2", 1, 9)]))
+        .unwrap()
+        .sessions_added;
+    added += store
+        .append(&batch(&[use_key("k3", 6, 8), use_key("k1", 1, 12)]))
+        .unwrap()
+        .sessions_added;
+    store.finish().unwrap();
+    assert_eq!(added, 8);
+    let table = Store::sessions(dir.path())
+        .unwrap()
+        .unwrap()
+        .collect()
+        .unwrap();
+    assert_eq!(table.height(), 8);
+    let of = |name: &str| -> Vec<Option<String>> {
+        let c = table.column(name).unwrap().str().unwrap().clone();
+        c.iter().map(|v| v.map(str::to_string)).collect()
+    };
+    let kinds = of(sessions::KIND);
+    let keys = of(col::ISSUED_ACCESS_KEY_ID);
+    let ids = of(col::EVENT_ID);
+    let long: Vec<(Option<String>, Option<String>)> = (0..8)
+        .filter(|&i| kinds[i].as_deref() == Some(sessions::LONG_LIVED_KIND))
+        .map(|i| (keys[i].clone(), ids[i].clone()))
+        .collect();
+    // Day 1's first use (k2, at 09:00), and day 6's.
+    assert_eq!(
+        long,
+        [
+            (Some("AKIAUSER".into()), Some("k2".into())),
+            (Some("AKIAUSER".into()), Some("k3".into()))
+        ]
+    );
+}
+
+#[test]
+fn folders_are_exchanged_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    fs::create_dir(&a).unwrap();
+    fs::create_dir(&b).unwrap();
+    fs::write(a.join("x"), "new").unwrap();
+    fs::write(b.join("y"), "old").unwrap();
+    rebuild::exchange(&a, &b).unwrap();
+    assert!(b.join("x").exists() && !b.join("y").exists());
+    assert!(a.join("y").exists() && !a.join("x").exists());
 }

@@ -290,6 +290,16 @@ impl SourceArgs {
         self.events_since(stderr, None, &mut Marks::default())
     }
 
+    /// The sessions table of the store read, when the source is a store
+    /// that has one: every session it holds, inside the window or not, so
+    /// that calls made with keys issued before the window are attributed.
+    pub fn stored_sessions(&self) -> anyhow::Result<Option<LazyFrame>> {
+        match Input::pick(&self.logs, self.store.as_deref(), &self.remote)? {
+            Input::Store(dir) => Ok(Store::sessions(dir)?),
+            _ => Ok(None),
+        }
+    }
+
     /// [`SourceArgs::events`], passing over what `seen` (a state) says was
     /// read, and noting in `marks` what this read.
     pub fn events_since(
