@@ -641,3 +641,125 @@ fn a_report_with_a_state_resumes_each_region_and_counts_nothing_twice() {
         );
     }
 }
+
+/// `trace --api` asks for the assumptions, then for each selected key: the
+/// timeline `trace --logs` gives on the same trail, with a handful of
+/// requests where paging through every event would take dozens.
+#[test]
+fn trace_api_looks_up_only_the_sessions_and_their_keys() {
+    let regions = ["eu-central-1", "us-east-1"];
+    // The sample, in a trail of 2,000 other management events per region
+    // (and 1,000 data events, which the API never returns).
+    let mut trail = load_trail(&root().join("sample-logs"));
+    trail.extend(
+        generated_trail(&regions, 4_000)
+            .into_iter()
+            .filter(|e| e["eventName"] != "AssumeRoleWithWebIdentity"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trail.json");
+    std::fs::write(&file, json!({ "Records": trail }).to_string()).unwrap();
+    let fake = FakeAws::start(&trail, &[], &[]);
+    for selector in [
+        vec!["--repo", "acme-contractor/tools"],
+        vec!["--subject", "repo:acme/api:environment:*"],
+    ] {
+        let trace = ["trace", "--format", "json"];
+        let from_logs = ctaudit_env(
+            &[&trace[..], &selector, &["--logs", path_str(&file)], &WINDOW].concat(),
+            &[],
+        );
+        let before = fake.stats(|s| s.lookup_requests());
+        let from_api = run_api(
+            &fake,
+            &[&trace[..], &selector, &["--api", "--all-regions"], &WINDOW].concat(),
+        );
+        let asked = fake.stats(|s| s.lookup_requests()) - before;
+        assert_eq!(from_api.code, 1, "{}", from_api.stderr);
+        assert_eq!(json(&from_api), json(&from_logs), "{selector:?}");
+        assert!(json(&from_api).as_array().unwrap().len() > 2);
+        // It says how many requests it made: those the endpoint counted.
+        assert!(
+            from_api
+                .stderr
+                .contains(&format!("CloudTrail API: {asked} requests")),
+            "{asked}: {}",
+            from_api.stderr
+        );
+        // Every event, 50 a page, would take at least this many.
+        let full: usize = regions
+            .iter()
+            .map(|r| {
+                let n = trail
+                    .iter()
+                    .filter(|e| e["managementEvent"] != false && e["awsRegion"] == *r)
+                    .count();
+                n.div_ceil(50)
+            })
+            .sum();
+        eprintln!("trace --api {selector:?}: {asked} requests, {full} to page through every event");
+        assert!(asked * 4 < full, "{asked} requests, {full} for every event");
+    }
+    // Only the assumptions and keys were asked for, never every event.
+    let asked: BTreeSet<String> = fake.stats(|s| {
+        s.lookups
+            .values()
+            .flatten()
+            .map(|(_, l)| l.clone())
+            .collect()
+    });
+    assert!(
+        asked.iter().all(
+            |l| l == "EventName=AssumeRoleWithWebIdentity" || l.starts_with("AccessKeyId=ASIA")
+        ),
+        "{asked:?}"
+    );
+}
+
+/// A long-lived key is looked up by itself; an event by its id.
+#[test]
+fn trace_api_by_key_and_by_event() {
+    let trail = load_trail(&root().join("sample-logs"));
+    let fake = FakeAws::start(&trail, &[], &[]);
+    let key = trail
+        .iter()
+        .find_map(|e| {
+            e["userIdentity"]["accessKeyId"]
+                .as_str()
+                .filter(|k| k.starts_with("AKIA"))
+        })
+        .unwrap();
+    let call = trail
+        .iter()
+        .find(|e| {
+            e["userIdentity"]["accessKeyId"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("ASIA"))
+        })
+        .unwrap()["eventID"]
+        .as_str()
+        .unwrap();
+    for selector in [["--access-key", key], ["--event-id", call]] {
+        let trace = ["trace", "--format", "json"];
+        let from_logs = ctaudit_env(
+            &[&trace[..], &selector, &["--logs", "sample-logs"], &WINDOW].concat(),
+            &[],
+        );
+        let from_api = run_api(
+            &fake,
+            &[&trace[..], &selector, &["--api", "--all-regions"], &WINDOW].concat(),
+        );
+        assert_eq!(from_api.code, 1, "{}", from_api.stderr);
+        assert_eq!(json(&from_api), json(&from_logs), "{selector:?}");
+    }
+    let asked: Vec<String> = fake.stats(|s| {
+        s.lookups
+            .values()
+            .flatten()
+            .map(|(_, l)| l.clone())
+            .collect()
+    });
+    assert!(asked.contains(&format!("AccessKeyId={key}")));
+    assert!(asked.contains(&format!("EventId={call}")));
+    assert!(!asked.iter().any(|l| l == "all"), "{asked:?}");
+}

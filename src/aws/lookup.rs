@@ -46,7 +46,7 @@ const MAX_NETWORK_ATTEMPTS: u32 = 4;
 /// management event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lookup {
-    /// `EventName`, `AccessKeyId` or `Username`.
+    /// `EventName`, `AccessKeyId`, `EventSource`, `EventId` or `Username`.
     pub attribute: &'static str,
     pub value: String,
 }
@@ -70,6 +70,12 @@ impl Lookup {
             value: v.to_string(),
         }
     }
+    pub fn event_id(v: &str) -> Self {
+        Lookup {
+            attribute: "EventId",
+            value: v.to_string(),
+        }
+    }
     pub fn user_name(v: &str) -> Self {
         Lookup {
             attribute: "Username",
@@ -83,6 +89,7 @@ impl Lookup {
             "AccessKeyId" => LookupAttributeKey::AccessKeyId,
             "Username" => LookupAttributeKey::Username,
             "EventSource" => LookupAttributeKey::EventSource,
+            "EventId" => LookupAttributeKey::EventId,
             other => LookupAttributeKey::from(other),
         };
         LookupAttribute::builder()

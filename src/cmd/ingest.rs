@@ -94,6 +94,7 @@ pub fn run(
         now,
         seen: (!args.reread).then(|| state.saved()),
         enricher: Some(&enricher),
+        lookups: None,
     };
     let mut marks = Marks::default();
     let (mut summary, total) = read_and_write(&input, &wanted, batch, &mut marks, store)?;

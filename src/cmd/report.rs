@@ -222,6 +222,7 @@ pub fn run(
                 now,
                 seen: state.as_ref().map(State::saved),
                 enricher: Some(&enricher),
+                lookups: None,
             };
             let got = read_all(&input, &wanted, &mut marks).context("building the events frame")?;
             match (widened, window.since) {

@@ -88,6 +88,11 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Every record of the sample trail, read independently of ctaudit.
+pub fn sample_records() -> Vec<serde_json::Value> {
+    load_trail(&root().join("sample-logs"))
+}
+
 /// Every record of the CloudTrail files (`.json`, `.json.gz`) under `dir`,
 /// digest files left out.
 pub fn load_trail(dir: &Path) -> Vec<serde_json::Value> {
@@ -210,27 +215,4 @@ pub fn html_rows(html: &str, name: &str) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
-}
-
-/// Every record of the sample trail, read independently of ctaudit.
-pub fn sample_records() -> Vec<serde_json::Value> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    let mut stack = vec![root().join("sample-logs/AWSLogs")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.to_string_lossy().contains("/CloudTrail/") {
-                let mut text = String::new();
-                flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
-                    .read_to_string(&mut text)
-                    .unwrap();
-                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-                out.extend(v["Records"].as_array().unwrap().iter().cloned());
-            }
-        }
-    }
-    out
 }

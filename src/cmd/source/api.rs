@@ -50,13 +50,17 @@ pub(super) fn read_api(
 
     let filter = wanted.opts.filter;
     let mut regions = regions;
-    if filter.trust_changes && !filter.all && !regions.iter().any(|r| r == "us-east-1") {
+    let targeted = wanted.lookups.is_some();
+    if filter.trust_changes && !filter.all && !targeted && !regions.iter().any(|r| r == "us-east-1")
+    {
         // IAM is global: its events are logged in us-east-1 only.
         regions.push("us-east-1".to_string());
     }
     let mut lookups = Vec::new();
     let mut inventory = None;
-    if filter.all {
+    if let Some(given) = &wanted.lookups {
+        lookups.extend(given.iter().cloned().map(Some));
+    } else if filter.all {
         lookups.push(None);
     } else {
         if filter.web_identity {

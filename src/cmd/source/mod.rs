@@ -111,6 +111,9 @@ pub struct Wanted<'a> {
     pub seen: Option<&'a Saved>,
     /// Classes callers' addresses (the `source_*` columns), when given.
     pub enricher: Option<&'a crate::network::Enricher>,
+    /// With `--api`: exactly these lookups, instead of those the reports
+    /// need (`trace`'s targeted pull).
+    pub lookups: Option<Vec<crate::aws::lookup::Lookup>>,
 }
 
 /// Reads the whole input into one events frame (not the store).
@@ -308,6 +311,31 @@ impl SourceArgs {
         seen: Option<&Saved>,
         marks: &mut Marks,
     ) -> anyhow::Result<(LazyFrame, Option<InputSummary>)> {
+        self.read_events(stderr, seen, marks, None)
+    }
+
+    /// Whether the source is the CloudTrail API.
+    pub fn is_api(&self) -> bool {
+        self.remote.api
+    }
+
+    /// With `--api`: the events these lookups find, in every region asked,
+    /// over the window (no state).
+    pub fn api_lookups(
+        &self,
+        stderr: &mut dyn Write,
+        lookups: Vec<crate::aws::lookup::Lookup>,
+    ) -> anyhow::Result<(LazyFrame, Option<InputSummary>)> {
+        self.read_events(stderr, None, &mut Marks::default(), Some(lookups))
+    }
+
+    fn read_events(
+        &self,
+        stderr: &mut dyn Write,
+        seen: Option<&Saved>,
+        marks: &mut Marks,
+        lookups: Option<Vec<crate::aws::lookup::Lookup>>,
+    ) -> anyhow::Result<(LazyFrame, Option<InputSummary>)> {
         let window = self.window.window()?;
         let input = Input::pick(&self.logs, self.store.as_deref(), &self.remote)?;
         if let Input::Store(dir) = input {
@@ -328,6 +356,7 @@ impl SourceArgs {
             now: self.window.now()?,
             seen,
             enricher: Some(&enricher),
+            lookups,
         };
         let got = read_all(&input, &wanted, marks)?;
         for failure in &got.summary.files_failed {

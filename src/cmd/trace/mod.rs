@@ -5,6 +5,8 @@ use std::io::Write;
 
 use polars::prelude::IntoLazy;
 
+mod targeted;
+
 use super::source::SourceArgs;
 use crate::exit::ExitStatus;
 use crate::lockfile::Wait;
@@ -85,9 +87,12 @@ pub fn run(
         None => None,
     };
     let mut marks = Marks::default();
-    let (events, summary) =
+    let (events, summary) = if args.source.is_api() && state.is_none() {
+        targeted::pull(&args.source, &args.selector(), stderr)?
+    } else {
         args.source
-            .events_since(stderr, state.as_ref().map(State::saved), &mut marks)?;
+            .events_since(stderr, state.as_ref().map(State::saved), &mut marks)?
+    };
     // Sessions that started before what was read: a store's sessions
     // table, or those a state remembers.
     let earlier = match (&state, args.source.stored_sessions()?) {
