@@ -2,7 +2,7 @@
 """Generates a large, realistic CloudTrail trail for benchmarks.
 
     python3 scripts/gen-trail.py OUT_DIR --events 200000 [--mix heavy|lean] [--seed 1] [--jobs 2]
-                                 [--policy FILE] [--rare N]
+                                 [--policy FILE] [--rare N] [--days D]
 
 Writes CloudTrail's S3 layout (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/
 <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<id>.json.gz) with a mix of
@@ -203,6 +203,8 @@ def main():
     ap.add_argument("--mix", choices=["heavy", "lean"], default="heavy")
     ap.add_argument("--policy", help="write the policy the expected counts assume to this file")
     ap.add_argument("--rare", type=int, default=1, help="make web-identity and AKIA calls N times rarer")
+    ap.add_argument("--days", type=int, default=0,
+                    help="spread the files evenly over this many days (default: one file per 5 minutes per account and region)")
     a = ap.parse_args()
     if a.policy:
         with open(a.policy, "w") as f:
@@ -212,11 +214,14 @@ def main():
     start = datetime(2026, 11, 16, tzinfo=timezone.utc)
     # About 500 events per 5-minute file, and one hourly file (6,000) per 20 files.
     jobs, left, i = [], a.events, 0
+    # Files come in groups of six (two accounts, three regions) per time step.
+    groups = -(-a.events // 500) // 6 + 1
+    step = max(5, a.days * 1440 // groups) if a.days else 5
     while left > 0:
         hourly = i % 20 == 19 and not lean
         n = min(left, 6000 if hourly else 500)
         account, region = ACCOUNTS[i % 2], REGIONS[(i // 2) % 3]
-        t = start + timedelta(minutes=5 * (i // 6))
+        t = start + timedelta(minutes=step * (i // 6))
         jobs.append((a.out, account, region, t, n, rng.randrange(1 << 30), 60 if hourly else 5, lean, a.rare))
         left -= n
         i += 1

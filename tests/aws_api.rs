@@ -11,6 +11,17 @@ use common::fake_aws::{FakeAws, Fault};
 use common::{Run, aws_env, ctaudit_env, findings, json, load_trail, path_str, root};
 use serde_json::{Value, json};
 
+/// Every lookup the endpoint was asked for (`EventName=…`, `all`, …).
+fn asked_for<T: FromIterator<String>>(fake: &FakeAws) -> T {
+    fake.stats(|s| {
+        s.lookups
+            .values()
+            .flatten()
+            .map(|(_, l)| l.clone())
+            .collect()
+    })
+}
+
 fn run_api(fake: &FakeAws, args: &[&str]) -> Run {
     ctaudit_env(args, &aws_env(&fake.url()))
 }
@@ -41,13 +52,7 @@ fn api_and_logs_give_identical_findings() {
 
     // Only what the reports need was asked for: web-identity calls, then
     // each long-lived key, then root by user name; never every event.
-    let asked: BTreeSet<String> = fake.stats(|s| {
-        s.lookups
-            .values()
-            .flatten()
-            .map(|(_, l)| l.clone())
-            .collect()
-    });
+    let asked: BTreeSet<String> = asked_for(&fake);
     assert!(asked.contains("EventName=AssumeRoleWithWebIdentity"));
     assert!(asked.contains("Username=root"));
     assert!(asked.iter().all(|l| l != "all"), "{asked:?}");
@@ -701,13 +706,7 @@ fn trace_api_looks_up_only_the_sessions_and_their_keys() {
         assert!(asked * 4 < full, "{asked} requests, {full} for every event");
     }
     // Only the assumptions and keys were asked for, never every event.
-    let asked: BTreeSet<String> = fake.stats(|s| {
-        s.lookups
-            .values()
-            .flatten()
-            .map(|(_, l)| l.clone())
-            .collect()
-    });
+    let asked: BTreeSet<String> = asked_for(&fake);
     assert!(
         asked.iter().all(
             |l| l == "EventName=AssumeRoleWithWebIdentity" || l.starts_with("AccessKeyId=ASIA")
@@ -752,13 +751,7 @@ fn trace_api_by_key_and_by_event() {
         assert_eq!(from_api.code, 1, "{}", from_api.stderr);
         assert_eq!(json(&from_api), json(&from_logs), "{selector:?}");
     }
-    let asked: Vec<String> = fake.stats(|s| {
-        s.lookups
-            .values()
-            .flatten()
-            .map(|(_, l)| l.clone())
-            .collect()
-    });
+    let asked: Vec<String> = asked_for(&fake);
     assert!(asked.contains(&format!("AccessKeyId={key}")));
     assert!(asked.contains(&format!("EventId={call}")));
     assert!(!asked.iter().any(|l| l == "all"), "{asked:?}");

@@ -139,6 +139,34 @@ fn duckdb_alone_gives_what_trace_gives() {
     assert_eq!(ours, theirs);
 }
 
+/// The attribution columns the joins outside ctaudit are held to.
+const VIA: [&str; 7] = [
+    "via_repository",
+    "via_ref",
+    "via_environment",
+    "via_role_arn",
+    "via_run_id",
+    "via_subject",
+    "via_session_event_id",
+];
+
+/// `query`'s attribution of every event: its id, then the `via` columns.
+fn query_attribution(store: &Path, via: &[&str]) -> Vec<Vec<Value>> {
+    let sql = format!(
+        "SELECT event_id, {} FROM events ORDER BY event_id",
+        via.join(", ")
+    );
+    let run = ctaudit(&[
+        "query",
+        "--store",
+        path_str(store),
+        &sql,
+        "--format",
+        "json",
+    ]);
+    rows(&run, &[&["event_id"], via].concat())
+}
+
 #[test]
 fn polars_attribution_is_query_attribution() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,25 +188,7 @@ print(json.dumps(df.rows()))
     ) else {
         return;
     };
-    let query = ctaudit(&[
-        "query",
-        "--store",
-        path_str(dir.path()),
-        "SELECT event_id, via_repository, via_ref, via_environment, via_role_arn, via_run_id, via_subject, via_session_event_id FROM events ORDER BY event_id",
-        "--format",
-        "json",
-    ]);
-    let cols = [
-        "event_id",
-        "via_repository",
-        "via_ref",
-        "via_environment",
-        "via_role_arn",
-        "via_run_id",
-        "via_subject",
-        "via_session_event_id",
-    ];
-    let ours = rows(&query, &cols);
+    let ours = query_attribution(dir.path(), &VIA);
     let theirs: Vec<Vec<Value>> = theirs
         .as_array()
         .unwrap()
@@ -204,24 +214,7 @@ fn duckdb_attribution_is_query_attribution() {
     let Some(duck) = duckdb("duckdb_attribution_is_query_attribution", &sql) else {
         return;
     };
-    let query = ctaudit(&[
-        "query",
-        "--store",
-        path_str(dir.path()),
-        "SELECT event_id, via_repository, via_ref, via_environment, via_role_arn, via_run_id, via_subject FROM events ORDER BY event_id",
-        "--format",
-        "json",
-    ]);
-    let cols = [
-        "event_id",
-        "via_repository",
-        "via_ref",
-        "via_environment",
-        "via_role_arn",
-        "via_run_id",
-        "via_subject",
-    ];
-    let ours = rows(&query, &cols);
+    let ours = query_attribution(dir.path(), &VIA[..6]);
     let theirs: Vec<Vec<Value>> = duck.iter().map(|r| r.as_array().unwrap().clone()).collect();
     assert_eq!(ours.len(), 215);
     assert!(ours.iter().filter(|r| !r[1].is_null()).count() > 50);
@@ -317,7 +310,10 @@ fn two_days(dir: &Path) -> (PathBuf, PathBuf) {
     let day2 = r#"{"Records":[{"eventID":"a1","eventTime":"2026-11-17T00:10:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com",
         "userIdentity":{"type":"AssumedRole","accessKeyId":"ASIALATE"}},
         {"eventID":"x1","eventTime":"2026-11-17T00:11:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com",
-        "userIdentity":{"type":"AssumedRole","accessKeyId":"ASIAOTHER"}}]}"#;
+        "userIdentity":{"type":"AssumedRole","accessKeyId":"ASIAOTHER"}},
+        {"eventID":"t1","eventTime":"2026-11-17T00:12:00Z","eventName":"UpdateAssumeRolePolicy","eventSource":"iam.amazonaws.com",
+        "recipientAccountId":"1","userIdentity":{"type":"AssumedRole","accessKeyId":"ASIALATE"},
+        "requestParameters":{"roleName":"deploy","policyDocument":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":\"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\"},\"Action\":\"sts:AssumeRoleWithWebIdentity\",\"Condition\":{\"StringLike\":{\"token.actions.githubusercontent.com:sub\":\"repo:acme/*\"}}}]}"}}]}"#;
     let (a, b) = (dir.join("day1.json"), dir.join("day2.json"));
     std::fs::write(&a, day1).unwrap();
     std::fs::write(&b, day2).unwrap();
@@ -346,8 +342,23 @@ fn a_key_issued_in_one_ingest_is_attributed_in_the_next() {
     assert_eq!(q.code, 0, "{}", q.stderr);
     assert_eq!(
         q.stdout,
-        "event_id,via_repository,via_session_event_id\na1,acme/api,a0\nx1,,\n"
+        "event_id,via_repository,via_session_event_id\na1,acme/api,a0\nt1,acme/api,a0\nx1,,\n"
     );
+    // A report over the window says whose workflow changed a trust policy.
+    let r = ctaudit(&[
+        "report",
+        "--store",
+        st,
+        "--since",
+        "2026-11-17",
+        "--report",
+        "trust-changes",
+        "--format",
+        "json",
+    ]);
+    let found = json(&r)["findings"].clone();
+    assert_eq!(found[0]["event_id"], "t1", "{}", r.stdout);
+    assert_eq!(found[0]["via_repository"], "acme/api", "{}", r.stdout);
     let t = ctaudit(&[
         "trace",
         "--store",
@@ -360,12 +371,13 @@ fn a_key_issued_in_one_ingest_is_attributed_in_the_next() {
         "csv",
     ]);
     assert_eq!(t.code, 1, "{}", t.stderr);
-    assert!(
-        t.stdout.lines().nth(1).unwrap().contains(",a1"),
-        "{}",
-        t.stdout
-    );
-    assert_eq!(t.stdout.lines().count(), 2, "{}", t.stdout);
+    let ids: Vec<&str> = t
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["a1", "t1"], "{}", t.stdout);
     // The expiry follows the duration asked for.
     let s = ctaudit(&[
         "query",

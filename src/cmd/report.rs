@@ -246,10 +246,15 @@ pub fn run(
     if let Some(h) = &mut prior {
         h.forget_before(cutoff);
     }
+    let earlier_keys = match args.store.as_deref() {
+        Some(dir) => Some(sessions_before(dir, &window)?),
+        None => None,
+    };
     let ctx = Context {
         policy: policy.as_ref(),
         history: prior.as_ref(),
         now,
+        earlier_keys: earlier_keys.as_ref(),
     };
     let runs = reports::run_all(&selected, &ingested.frame, &ctx).context("running reports")?;
     let reviews = policy
@@ -349,4 +354,37 @@ pub fn run(
         }
     }
     Ok(status)
+}
+
+/// The web-identity keys a store's sessions table says were issued in the
+/// longest session before the window starts (so possibly still in use in
+/// it), with the repository each was issued to.
+fn sessions_before(
+    dir: &std::path::Path,
+    window: &crate::time::Window,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    use crate::frame::col;
+    use crate::store::sessions;
+    use polars::prelude::*;
+    let (Some(table), Some(since)) = (Store::sessions(dir)?, window.since) else {
+        return Ok(Default::default());
+    };
+    let start = col(sessions::SESSION_START).cast(DataType::Int64);
+    let found = table
+        .filter(
+            col(sessions::KIND)
+                .eq(lit(sessions::WEB_IDENTITY_KIND))
+                .and(col(col::GH_REPOSITORY).is_not_null())
+                .and(start.clone().lt(lit(since)))
+                .and(start.gt_eq(lit(since - crate::state::sessions::MAX_SESSION_MS))),
+        )
+        .select([col(col::ISSUED_ACCESS_KEY_ID), col(col::GH_REPOSITORY)])
+        .collect()?;
+    let keys = found.column(col::ISSUED_ACCESS_KEY_ID)?.str()?.clone();
+    let repos = found.column(col::GH_REPOSITORY)?.str()?.clone();
+    Ok(keys
+        .iter()
+        .zip(repos.iter())
+        .filter_map(|(k, r)| Some((k?.to_string(), r?.to_string())))
+        .collect())
 }

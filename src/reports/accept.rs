@@ -203,6 +203,7 @@ pub fn check(policy: &crate::policy::Policy, now: Millis) -> Result<(), String> 
         policy: Some(policy),
         history: Some(&history),
         now,
+        earlier_keys: None,
     };
     let empty = crate::frame::empty();
     for a in &policy.accept {

@@ -210,6 +210,9 @@ pub struct Context<'a> {
     pub history: Option<&'a History>,
     /// Today, for acceptances' expiry.
     pub now: Millis,
+    /// Web-identity keys issued before the events read (a store's sessions
+    /// table), by key: the repository each was issued to.
+    pub earlier_keys: Option<&'a std::collections::HashMap<String, String>>,
 }
 
 impl<'a> From<Option<&'a Policy>> for Context<'a> {
@@ -218,6 +221,7 @@ impl<'a> From<Option<&'a Policy>> for Context<'a> {
             policy,
             history: None,
             now: crate::time::now_millis(),
+            earlier_keys: None,
         }
     }
 }

@@ -234,6 +234,7 @@ mod tests {
     fn kinds(records: &[String], history: Option<&History>) -> Vec<(String, String)> {
         let refs: Vec<&str> = records.iter().map(String::as_str).collect();
         let ctx = Context {
+            earlier_keys: None,
             policy: None,
             history,
             now: 0,

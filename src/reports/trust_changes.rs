@@ -63,13 +63,21 @@ impl Report for TrustChanges {
         PolicyNeed::Optional
     }
 
-    fn flag(&self, frame: &DataFrame, _ctx: &RunContext<'_>) -> PolarsResult<DataFrame> {
+    fn flag(&self, frame: &DataFrame, ctx: &RunContext<'_>) -> PolarsResult<DataFrame> {
         let names = strs(frame, col::EVENT_NAME)?;
         let errors = strs(frame, col::ERROR_CODE)?;
         let params = strs(frame, col::REQUEST_PARAMETERS)?;
         let accounts = strs(frame, col::ACCOUNT_ID)?;
         let keys = strs(frame, col::ACCESS_KEY_ID)?;
-        let context = Context::of(frame)?;
+        let mut context = Context::of(frame)?;
+        if let Some(earlier) = ctx.earlier_keys {
+            for (key, repo) in earlier {
+                context
+                    .repository_by_key
+                    .entry(key.clone())
+                    .or_insert_with(|| repo.clone());
+            }
+        }
         let mut rows: Vec<(usize, Row)> = Vec::new();
         let mut last_doc: HashMap<String, Document> = HashMap::new();
         for i in 0..frame.height() {

@@ -30,7 +30,7 @@ pub const KIND: &str = "kind";
 /// first use that day).
 pub const SESSION_START: &str = "session_start";
 /// When its credentials expire: the start plus the duration asked for (an
-/// hour when none was); null for long-lived keys.
+/// hour when none, or none STS accepts, was); null for long-lived keys.
 pub const SESSION_EXPIRY: &str = "session_expiry";
 
 /// `kind` of a web-identity session.
@@ -40,6 +40,8 @@ pub const LONG_LIVED_KIND: &str = "iam-user-key";
 
 /// `AssumeRoleWithWebIdentity`'s default `DurationSeconds`.
 const DEFAULT_DURATION_S: i64 = 3_600;
+/// The longest `DurationSeconds` STS accepts.
+const MAX_DURATION_S: i64 = 43_200;
 
 /// Columns taken from the event as they are, after `kind`,
 /// `issued_access_key_id`, `session_start` and `session_expiry`.
@@ -112,20 +114,32 @@ pub fn event_columns() -> Vec<&'static str> {
 /// key; each key once (a long-lived key once a day), from its earliest
 /// event (then smallest event id).
 pub fn of_events(events: LazyFrame) -> LazyFrame {
-    let in_order = events.sort(
-        [col::EVENT_TIME, col::EVENT_ID],
-        SortMultipleOptions::default()
-            .with_nulls_last(true)
-            .with_maintain_order(true),
-    );
+    // Each kind's few rows picked first, then put in order.
+    let in_order = |lf: LazyFrame| {
+        lf.sort(
+            [col::EVENT_TIME, col::EVENT_ID],
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+    };
+    let wanted: Vec<Expr> = event_columns().into_iter().map(col).collect();
+    let events = events.select(wanted);
     let time = || col(col::EVENT_TIME);
     let millis = || time().cast(DataType::Int64);
     let as_time = |e: Expr| e.cast(frame::time_dtype());
     let null_text = || lit(NULL).cast(DataType::String);
 
-    let duration_ms = col(col::SESSION_DURATION)
-        .cast(DataType::Int64)
-        .fill_null(lit(DEFAULT_DURATION_S))
+    // The duration asked for, if it is one STS accepts (a record that says
+    // otherwise did not get it): else STS's default.
+    let asked = || col(col::SESSION_DURATION).cast(DataType::Int64);
+    let duration_ms = when(
+        asked()
+            .gt_eq(lit(0))
+            .and(asked().lt_eq(lit(MAX_DURATION_S))),
+    )
+    .then(asked())
+    .otherwise(lit(DEFAULT_DURATION_S))
         * lit(1_000i64);
     let mut web_cols = vec![
         lit(WEB_IDENTITY_KIND).alias(KIND),
@@ -134,19 +148,19 @@ pub fn of_events(events: LazyFrame) -> LazyFrame {
         as_time(millis() + duration_ms).alias(SESSION_EXPIRY),
     ];
     web_cols.extend(FROM_EVENT.iter().map(|n| col(*n)));
-    let web = in_order
-        .clone()
-        .filter(
+    let web = in_order(
+        events.clone().filter(
             col(col::EVENT_NAME)
                 .eq(lit(WEB_IDENTITY))
                 .and(col(col::ERROR_CODE).is_null())
                 .and(col(col::ISSUED_ACCESS_KEY_ID).is_not_null()),
-        )
-        .unique_stable_generic(
-            Some(vec![col(col::ISSUED_ACCESS_KEY_ID)]),
-            UniqueKeepStrategy::First,
-        )
-        .select(web_cols);
+        ),
+    )
+    .unique_stable_generic(
+        Some(vec![col(col::ISSUED_ACCESS_KEY_ID)]),
+        UniqueKeepStrategy::First,
+    )
+    .select(web_cols);
 
     const DAY: &str = "__day";
     let mut key_cols = vec![
@@ -162,8 +176,7 @@ pub fn of_events(events: LazyFrame) -> LazyFrame {
             null_text().alias(*n)
         }
     }));
-    let keys = in_order
-        .filter(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA")))
+    let keys = in_order(events.filter(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA"))))
         .with_column(millis().floor_div(lit(86_400_000i64)).alias(DAY))
         .unique_stable_generic(
             Some(vec![col(col::ACCESS_KEY_ID), col(DAY)]),

@@ -258,3 +258,35 @@ fn folders_are_exchanged_whole() {
     assert!(b.join("x").exists() && !b.join("y").exists());
     assert!(a.join("y").exists() && !a.join("x").exists());
 }
+
+/// A session's expiry: the duration asked for when STS would accept it,
+/// else its default hour (a forged huge duration cannot overflow it).
+#[test]
+fn a_sessions_expiry_follows_an_acceptable_duration() {
+    let assume = |id: &str, duration: &str| {
+        format!(
+            r#"{{"eventID":"{id}","eventTime":"2026-10-01T10:00:00Z","eventName":"AssumeRoleWithWebIdentity",
+            "requestParameters":{{"roleArn":"arn:aws:iam::1:role/r","durationSeconds":{duration}}},
+            "responseElements":{{"credentials":{{"accessKeyId":"ASIA{id}","sessionToken":"T"}}}}}}"#
+        )
+    };
+    let records = [
+        assume("a", "7200"),
+        assume("b", "99999999999999999"),
+        assume("c", "-5"),
+        assume("d", "\"soon\""),
+    ];
+    let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+    let found = sessions::of_events(frame(&refs).lazy()).collect().unwrap();
+    let millis = |name: &str| -> Vec<i64> {
+        let c = found.column(name).unwrap().as_materialized_series();
+        let c = c.to_physical_repr();
+        c.i64().unwrap().iter().map(Option::unwrap).collect()
+    };
+    let (start, expiry) = (
+        millis(sessions::SESSION_START),
+        millis(sessions::SESSION_EXPIRY),
+    );
+    let hours: Vec<i64> = (0..4).map(|i| (expiry[i] - start[i]) / 3_600_000).collect();
+    assert_eq!(hours, [2, 1, 1, 1]);
+}
