@@ -24,6 +24,8 @@ pub enum Command {
     ListReports(cmd::list_reports::Args),
     /// Parse logs once into a local Parquet store for fast investigation.
     Ingest(cmd::ingest::Args),
+    /// Amazon Athena: the CloudTrail table ctaudit's `--athena` queries.
+    Athena(cmd::athena::Args),
     /// Merge the part files daily ingests leave into one file per day.
     Compact(cmd::compact::Args),
     /// Run SQL over the events (table `events`), from a store or from logs.

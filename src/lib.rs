@@ -5,6 +5,7 @@
 //! table, JSON, CSV, Markdown). `cmd` holds one module per subcommand;
 //! `main.rs` only parses arguments and turns the outcome into an exit code.
 
+pub mod athena;
 pub mod aws;
 pub mod cli;
 pub mod cmd;
@@ -40,6 +41,7 @@ pub fn run(
         cli::Command::Report(args) => cmd::report::run(args, stdout, stderr),
         cli::Command::ListReports(args) => cmd::list_reports::run(args, stdout),
         cli::Command::Ingest(args) => cmd::ingest::run(args, stdout, stderr),
+        cli::Command::Athena(args) => cmd::athena::run(args, stdout, stderr),
         cli::Command::Compact(args) => cmd::compact::run(args, stdout, stderr),
         cli::Command::Query(args) => cmd::query::run(args, stdout, stderr),
         cli::Command::Trace(args) => cmd::trace::run(args, stdout, stderr),

@@ -9,6 +9,7 @@
 //! per-service `AWS_ENDPOINT_URL_CLOUDTRAIL`, `_S3`, `_IAM`, `_ACCOUNT`)
 //! points the clients at another endpoint, as the tests do.
 
+pub mod athena;
 pub mod keys;
 pub mod lookup;
 pub mod roles;

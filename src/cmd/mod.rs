@@ -1,5 +1,6 @@
 //! Subcommands: each a module with its own `Args` and `run`.
 
+pub mod athena;
 pub mod baseline;
 pub mod compact;
 pub mod compare;

@@ -224,6 +224,16 @@ pub fn run(
                 enricher: Some(&enricher),
                 lookups: None,
             };
+            if let Input::Athena(athena, _) = &input
+                && athena.show_sql
+            {
+                writeln!(
+                    stdout,
+                    "{}",
+                    super::source::athena::report_sql(athena, &wanted)?
+                )?;
+                return Ok(ExitStatus::Clean);
+            }
             let got = read_all(&input, &wanted, &mut marks).context("building the events frame")?;
             match (widened, window.since) {
                 (Some(_), Some(since)) => {

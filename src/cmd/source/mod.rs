@@ -4,6 +4,7 @@
 //! [`crate::store`].
 
 mod api;
+pub mod athena;
 mod s3;
 
 use std::io::Write;
@@ -40,6 +41,9 @@ pub struct RemoteArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub athena: crate::athena::AthenaArgs,
 }
 
 fn parse_s3_url(s: &str) -> Result<S3Url, String> {
@@ -52,6 +56,7 @@ pub enum Input<'a> {
     Store(&'a Path),
     Api(&'a AwsArgs),
     S3(&'a [S3Url], &'a AwsArgs),
+    Athena(&'a crate::athena::AthenaArgs, &'a AwsArgs),
 }
 
 impl<'a> Input<'a> {
@@ -74,13 +79,28 @@ impl<'a> Input<'a> {
         if !remote.s3.is_empty() {
             given.push(Input::S3(&remote.s3, &remote.aws));
         }
+        if remote.athena.athena {
+            given.push(Input::Athena(&remote.athena, &remote.aws));
+        }
         let aws = &remote.aws;
         let aws_flags = !aws.regions.is_empty()
             || aws.all_regions
             || aws.profile.is_some()
             || !aws.accounts.is_empty();
-        if aws_flags && !remote.api && remote.s3.is_empty() {
+        if aws_flags && !remote.api && remote.s3.is_empty() && !remote.athena.athena {
             anyhow::bail!("--region, --all-regions, --profile and --account go with --api or --s3");
+        }
+        if remote.athena.athena
+            && (!aws.regions.is_empty() || aws.all_regions || !aws.accounts.is_empty())
+        {
+            anyhow::bail!(
+                "with --athena, the table's projection says which accounts and regions are read (Athena runs in the profile's or AWS_REGION's region)"
+            );
+        }
+        if remote.athena.any_given() && !remote.athena.athena {
+            anyhow::bail!(
+                "--database, --table, --workgroup, --output-location, --timeout and --show-sql go with --athena"
+            );
         }
         if aws.all_regions && !remote.s3.is_empty() {
             anyhow::bail!(
@@ -93,9 +113,9 @@ impl<'a> Input<'a> {
         match given.len() {
             1 => Ok(given.pop().expect("one")),
             0 => anyhow::bail!(
-                "where are the events? pass --logs PATH, --s3 s3://bucket/prefix, --api, or --store DIR (see `ctaudit ingest`)"
+                "where are the events? pass --logs PATH, --s3 s3://bucket/prefix, --api, --athena, or --store DIR (see `ctaudit ingest`)"
             ),
-            _ => anyhow::bail!("pass only one of --logs, --store, --api and --s3"),
+            _ => anyhow::bail!("pass only one of --logs, --store, --api, --s3 and --athena"),
         }
     }
 }
@@ -200,6 +220,14 @@ pub fn read_batches(
             batch_bytes,
             &mut summary,
             marks,
+            &mut hand_over,
+        )?,
+        Input::Athena(athena, aws) => athena::read_athena(
+            athena,
+            aws,
+            wanted,
+            batch_bytes,
+            &mut summary,
             &mut hand_over,
         )?,
         Input::S3(urls, aws) => s3::read_s3(

@@ -1,0 +1,253 @@
+//! `--athena`: the SQL ctaudit sends is run, as sent, in DuckDB over the
+//! trail loaded with ctaudit's own table schema (transpiled from Trino by
+//! sqlglot: `tests/athena/duckdb_check.py`); its rows are then served by
+//! moto's Athena (which runs no SQL, but answers with results configured
+//! through its API) to `report --athena`, whose findings must be exactly
+//! those of `report --logs` on the same trail.
+//!
+//! What this proves: the query selects exactly the rows the reports need,
+//! and the fields it extracts rebuild records that give the same findings;
+//! the client starts, polls and reads a query over the SDK. What it does
+//! not: Trino's own semantics where sqlglot maps a function to DuckDB's
+//! (`json_extract_scalar` to `->>`, struct field access), the Hive JSON
+//! SerDe's corners (the checker reads records as the SerDe documents), and
+//! Athena's partition projection (the checker fills `account`, `region`
+//! and `day` from the trail's folders).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::moto::Moto;
+use common::{SAMPLE_WINDOW, aws_env, ctaudit, ctaudit_env, findings, json, path_str};
+use serde_json::{Value, json};
+
+/// python3 with duckdb and sqlglot, or `None` (saying so) when they are
+/// missing and not required.
+fn has_checker(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import duckdb, sqlglot"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CTAUDIT_REQUIRE_PYDATA").is_none(),
+            "CTAUDIT_REQUIRE_PYDATA is set but python3 cannot import duckdb and sqlglot"
+        );
+        eprintln!(
+            "SKIPPED {test}: python3 with duckdb and sqlglot is not installed (.ci/run installs them)"
+        );
+    }
+    ok
+}
+
+const TABLE: [&str; 4] = ["--database", "audit", "--table", "ct"];
+
+/// The rows DuckDB computes for the SQL `report --athena` would send over
+/// the trail at `logs`.
+fn duckdb_rows(dir: &Path, logs: &str, report: &[&str]) -> Value {
+    let ddl = ctaudit(
+        &[
+            &["athena", "table", "--s3", "s3://trail/AWSLogs/"][..],
+            &[
+                "--account",
+                "111122223333",
+                "--account",
+                "444455556666",
+                "--region",
+                "us-east-1",
+                "--region",
+                "eu-central-1",
+            ],
+            &TABLE,
+        ]
+        .concat(),
+    );
+    assert_eq!(ddl.code, 0, "{}", ddl.stderr);
+    let sql = ctaudit(&[report, &["--athena", "--show-sql"], &TABLE].concat());
+    assert_eq!(sql.code, 0, "{}", sql.stderr);
+    let (ddl_file, sql_file) = (dir.join("ddl.sql"), dir.join("query.sql"));
+    std::fs::write(&ddl_file, &ddl.stdout).unwrap();
+    std::fs::write(&sql_file, &sql.stdout).unwrap();
+    let out = Command::new("python3")
+        .args([
+            "tests/athena/duckdb_check.py",
+            path_str(&ddl_file),
+            path_str(&sql_file),
+            logs,
+        ])
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Queues `result` (columns and rows of text) as moto's answer to the next
+/// query, in GetQueryResults' shape: the header row first, as Athena
+/// gives it.
+fn serve(moto: &Moto, result: &Value) {
+    let cell = |v: &Value| match v.as_str() {
+        Some(s) => json!({ "VarCharValue": s }),
+        None => json!({}),
+    };
+    let columns: Vec<Value> = result["columns"].as_array().unwrap().clone();
+    let mut rows = vec![json!({ "Data": columns.iter().map(cell).collect::<Vec<_>>() })];
+    for r in result["rows"].as_array().unwrap() {
+        rows.push(json!({ "Data": r.as_array().unwrap().iter().map(cell).collect::<Vec<_>>() }));
+    }
+    let info: Vec<Value> = columns
+        .iter()
+        .map(|c| json!({ "Name": c, "Label": c, "Type": "varchar", "Nullable": "UNKNOWN" }))
+        .collect();
+    let body = json!({
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "results": [{ "rows": rows, "column_info": info }],
+    });
+    let url = format!("{}/moto-api/static/athena/query-results", moto.url());
+    let status = common::moto::block_on(async {
+        reqwest::Client::new()
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status.as_u16(), 201);
+}
+
+/// `report --athena` (the SQL run by DuckDB, the rows served by moto) and
+/// `report --logs` on the trail at `logs`, with `policy`.
+fn both_ways(test: &str, logs: &str, policy: &str) -> Option<(common::Run, common::Run, Value)> {
+    if !has_checker(test) {
+        return None;
+    }
+    let moto = Moto::start(test)?;
+    let dir = tempfile::tempdir().unwrap();
+    let report = [
+        &["report", "--policy", policy, "--format", "json"][..],
+        &SAMPLE_WINDOW,
+    ]
+    .concat();
+    let rows = duckdb_rows(dir.path(), logs, &report);
+    serve(&moto, &rows);
+    let from_athena = ctaudit_env(
+        &[&report[..], &["--athena"], &TABLE].concat(),
+        &aws_env(&moto.url()),
+    );
+    let from_logs = ctaudit(&[&report[..], &["--logs", logs]].concat());
+    Some((from_athena, from_logs, rows))
+}
+
+#[test]
+fn report_athena_on_a_generated_trail_finds_what_report_logs_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trail, policy) = (dir.path().join("trail"), dir.path().join("policy.toml"));
+    let made = Command::new("python3")
+        .args([
+            "scripts/gen-trail.py",
+            path_str(&trail),
+            "--events",
+            "6000",
+            "--mix",
+            "lean",
+        ])
+        .args(["--jobs", "1", "--policy", path_str(&policy)])
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let test = "report_athena_on_a_generated_trail_finds_what_report_logs_finds";
+    let Some((from_athena, from_logs, rows)) = both_ways(test, path_str(&trail), path_str(&policy))
+    else {
+        return;
+    };
+    assert_eq!(from_athena.code, from_logs.code, "{}", from_athena.stderr);
+    assert_eq!(findings(&from_athena), findings(&from_logs));
+    assert!(findings(&from_logs).0.as_array().unwrap().len() > 20);
+    assert_eq!(
+        json(&from_athena)["input"]["events_kept"],
+        json(&from_logs)["input"]["events_kept"]
+    );
+    assert!(rows["rows"].as_array().unwrap().len() > 100);
+}
+
+#[test]
+fn report_athena_finds_what_report_logs_finds() {
+    let test = "report_athena_finds_what_report_logs_finds";
+    let Some((from_athena, from_logs, rows)) =
+        both_ways(test, "sample-logs", "sample-logs/policy.toml")
+    else {
+        return;
+    };
+    assert_eq!(
+        rows["rows"].as_array().unwrap().len(),
+        84,
+        "the reports' rows"
+    );
+    assert_eq!(from_athena.code, 1, "{}", from_athena.stderr);
+    assert_eq!(findings(&from_athena), findings(&from_logs));
+    assert!(findings(&from_logs).0.as_array().unwrap().len() > 50);
+    // The summary names the query and what it scanned.
+    let doc = json(&from_athena);
+    let athena = &doc["input"]["athena"];
+    assert!(
+        athena["query_id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{athena}"
+    );
+    assert_eq!(athena["rows"], 84);
+    assert_eq!(athena["state"], "SUCCEEDED");
+    assert_eq!(doc["input"]["events_read"], 84);
+}
+
+#[test]
+fn athena_flags_are_checked_before_anything_is_sent() {
+    let no_since = ctaudit(&["report", "--athena", "--show-sql"]);
+    assert_eq!(no_since.code, 2);
+    assert!(
+        no_since.stderr.contains("--athena needs --since"),
+        "{}",
+        no_since.stderr
+    );
+    let stray = ctaudit(&["report", "--logs", "sample-logs", "--database", "x"]);
+    assert_eq!(stray.code, 2);
+    assert!(
+        stray.stderr.contains("go with --athena"),
+        "{}",
+        stray.stderr
+    );
+    let query = ctaudit(&["query", "--athena", "--since", "1d", "SELECT 1"]);
+    assert_eq!(query.code, 2);
+    assert!(
+        query.stderr.contains("do not read from Athena yet"),
+        "{}",
+        query.stderr
+    );
+    let bad = ctaudit(&[
+        "athena",
+        "table",
+        "--s3",
+        "s3://b/AWSLogs/",
+        "--account",
+        "1234",
+        "--region",
+        "us-east-1",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("is not an AWS account id"),
+        "{}",
+        bad.stderr
+    );
+}
