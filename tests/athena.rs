@@ -19,6 +19,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::fake_athena::{FakeAthena, Plan};
 use common::moto::Moto;
 use common::{SAMPLE_WINDOW, aws_env, ctaudit, ctaudit_env, findings, json, path_str};
 use serde_json::{Value, json};
@@ -138,8 +139,10 @@ fn both_ways(test: &str, logs: &str, policy: &str) -> Option<(common::Run, commo
     .concat();
     let rows = duckdb_rows(dir.path(), logs, &report);
     serve(&moto, &rows);
+    // moto's Athena has no GetTableMetadata: the scan is estimated in
+    // the tests against the loopback Athena below.
     let from_athena = ctaudit_env(
-        &[&report[..], &["--athena"], &TABLE].concat(),
+        &[&report[..], &["--athena", "--max-scan", "none"], &TABLE].concat(),
         &aws_env(&moto.url()),
     );
     let from_logs = ctaudit(&[&report[..], &["--logs", logs]].concat());
@@ -250,4 +253,163 @@ fn athena_flags_are_checked_before_anything_is_sent() {
         "{}",
         bad.stderr
     );
+}
+
+/// The sample's rows as DuckDB computes them for `report`, as cells.
+fn sample_rows(dir: &Path, report: &[&str]) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+    let rows = duckdb_rows(dir, "sample-logs", report);
+    let columns = rows["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let cells = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
+        .collect();
+    (columns, cells)
+}
+
+/// The environment for a loopback Athena, and S3 (moto) for the listing.
+fn athena_env(athena: &FakeAthena, s3: &str) -> Vec<(&'static str, String)> {
+    let mut env = aws_env(s3);
+    env.push(("AWS_ENDPOINT_URL_ATHENA", athena.url()));
+    env.push(("AWS_ENDPOINT_URL_S3", s3.to_string()));
+    env
+}
+
+/// The sample's table, as `athena table` makes it, over moto's bucket.
+fn sample_table() -> Value {
+    json!({
+        "storage.location.template": "s3://acme-trail/AWSLogs/${account}/CloudTrail/${region}/${day}",
+        "projection.account.values": "111122223333,444455556666",
+        "projection.region.values": "us-east-1,eu-central-1",
+    })
+}
+
+#[test]
+fn pages_are_read_whole_and_the_scan_is_estimated_first() {
+    let test = "pages_are_read_whole_and_the_scan_is_estimated_first";
+    if !has_checker(test) {
+        return;
+    }
+    let Some(moto) = Moto::start(test) else {
+        return;
+    };
+    moto.upload_dir("acme-trail", &common::root().join("sample-logs"));
+    let dir = tempfile::tempdir().unwrap();
+    let report = [
+        &[
+            "report",
+            "--policy",
+            "sample-logs/policy.toml",
+            "--format",
+            "json",
+        ][..],
+        &SAMPLE_WINDOW,
+    ]
+    .concat();
+    let (columns, cells) = sample_rows(dir.path(), &report);
+    let plan = Plan::Succeed {
+        polls: 3,
+        page: 10,
+        scanned: 2_500_000,
+    };
+    let athena = FakeAthena::start(plan, columns, cells, sample_table());
+    let env = athena_env(&athena, &moto.url());
+    let run = ctaudit_env(&[&report[..], &["--athena"], &TABLE].concat(), &env);
+    let from_logs = ctaudit(&[&report[..], &["--logs", "sample-logs"]].concat());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(findings(&run), findings(&from_logs));
+    // 84 rows and the header, ten a page.
+    let calls = athena.calls();
+    let pages = calls.iter().filter(|c| *c == "GetQueryResults").count();
+    assert_eq!(pages, 9, "{calls:?}");
+    assert_eq!(calls[0], "GetTableMetadata", "the scan is estimated first");
+    // The estimate: every log object of the sample (all in the window).
+    let logs: u64 = common::sample_log_files()
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let doc = json(&run);
+    let source = &doc["input"]["athena"];
+    assert_eq!(source["estimated_scan_bytes"], logs, "{source}");
+    assert_eq!(source["data_scanned_bytes"], 2_500_000);
+    assert_eq!(source["query_id"], "q-1");
+    // Too much for --max-scan: refused before anything is sent.
+    let refused = ctaudit_env(
+        &[&report[..], &["--athena", "--max-scan", "10KB"], &TABLE].concat(),
+        &env,
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("would scan about"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(athena.queries().len(), 1, "no second query was started");
+}
+
+#[test]
+fn failed_cancelled_and_overlong_queries_are_named_and_exit_2() {
+    let report = [&["report", "--format", "json"][..], &SAMPLE_WINDOW].concat();
+    let cols = || vec!["eventid".to_string()];
+    let run = |athena: &FakeAthena, extra: &[&str]| {
+        ctaudit_env(
+            &[
+                &report[..],
+                &["--athena", "--max-scan", "none"],
+                extra,
+                &TABLE,
+            ]
+            .concat(),
+            &athena_env(athena, "http://127.0.0.1:9"),
+        )
+    };
+    let reason = "SYNTAX_ERROR: line 3:8: Column 'x' cannot be resolved";
+    let failed = FakeAthena::start(Plan::Fail(reason.into()), cols(), vec![], json!({}));
+    let r = run(&failed, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Athena query q-1 failed: SYNTAX_ERROR"),
+        "{}",
+        r.stderr
+    );
+    let cancelled = FakeAthena::start(Plan::Cancel, cols(), vec![], json!({}));
+    let r = run(&cancelled, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Athena query q-1 was cancelled"),
+        "{}",
+        r.stderr
+    );
+    let running = FakeAthena::start(Plan::Run, cols(), vec![], json!({}));
+    let r = run(&running, &["--timeout", "1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("ran longer than 1 s (--timeout) and was stopped"),
+        "{}",
+        r.stderr
+    );
+    assert!(running.calls().contains(&"StopQueryExecution".to_string()));
+    // A result without the columns asked for is named, not misread.
+    let odd = Plan::Succeed {
+        polls: 0,
+        page: 100,
+        scanned: 0,
+    };
+    let wrong = FakeAthena::start(odd, cols(), vec![vec![Some("e1".into())]], json!({}));
+    let r = run(&wrong, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("does not fit"), "{}", r.stderr);
 }

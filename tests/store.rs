@@ -433,19 +433,7 @@ fn a_store_from_before_the_sessions_table_gets_it_filled_in() {
 
 /// Every day's parts in ten ingests of a tenth of the files each.
 fn ingest_in_tenths(store: &Path) -> common::Run {
-    let mut files = Vec::new();
-    let mut stack = vec![common::root().join("sample-logs")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().contains("/CloudTrail/") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = common::sample_log_files();
     let mut last = None;
     for k in 0..10 {
         let mine: Vec<&str> = files

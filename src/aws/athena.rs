@@ -231,3 +231,30 @@ async fn wait(client: &Client, target: &Target, outcome: &mut Outcome) -> anyhow
         attempt += 1;
     }
 }
+
+/// The table's parameters (its properties: location, projection), from
+/// `GetTableMetadata` in the account's data catalog.
+pub async fn table_parameters(
+    sdk: &SdkConfig,
+    database: &str,
+    table: &str,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let got = Client::new(sdk)
+        .get_table_metadata()
+        .catalog_name("AwsDataCatalog")
+        .database_name(database)
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Athena GetTableMetadata {database}.{table}: {}",
+                describe_error(&e)
+            )
+        })?;
+    Ok(got
+        .table_metadata()
+        .and_then(|t| t.parameters())
+        .cloned()
+        .unwrap_or_default())
+}

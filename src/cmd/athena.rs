@@ -45,19 +45,8 @@ pub struct TableArgs {
     #[arg(long, value_name = "DATE", default_value = "2020-01-01")]
     pub first_day: chrono::NaiveDate,
 
-    #[arg(long, value_name = "NAME", default_value = "default")]
-    pub database: String,
-
-    #[arg(long, value_name = "NAME", default_value = "cloudtrail")]
-    pub table: String,
-
-    /// With --apply: the workgroup the statements run in.
-    #[arg(long, value_name = "NAME")]
-    pub workgroup: Option<String>,
-
-    /// With --apply: where Athena writes the statements' result files.
-    #[arg(long, value_name = "S3_URL")]
-    pub output_location: Option<String>,
+    #[command(flatten)]
+    pub place: crate::athena::Place,
 
     /// Create the database (if missing) and the table on Athena.
     #[arg(long)]
@@ -119,8 +108,8 @@ pub fn run(
     }
     check_values(&accounts, &regions).map_err(|e| anyhow::anyhow!("{}: {e}", t.s3))?;
     let spec = TableSpec {
-        database: t.database.clone(),
-        table: t.table.clone(),
+        database: t.place.database.clone(),
+        table: t.place.table.clone(),
         location: t.s3.to_string(),
         accounts,
         regions,
@@ -130,17 +119,12 @@ pub fn run(
     writeln!(stdout, "{ddl};")?;
     if t.apply {
         let (rt, sdk) = connected.as_ref().expect("connected to apply");
-        let target = crate::aws::athena::Target {
-            database: "default".to_string(),
-            workgroup: t.workgroup.clone(),
-            output_location: t.output_location.clone(),
-            timeout: Duration::from_secs(300),
-        };
+        let target = t.place.target("default", Duration::from_secs(300));
         let mut ignore = |_: &[String], _| Ok(());
         for sql in [
             format!(
                 "CREATE DATABASE IF NOT EXISTS {}",
-                hive_identifier(&t.database)
+                hive_identifier(&t.place.database)
             ),
             ddl,
         ] {

@@ -13,12 +13,12 @@
 //! in one second. Faults can be injected by request number.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use super::http::{Request, scope};
 
 /// An answer forced on one `LookupEvents` request, by its number (from 0,
 /// over all regions, in arrival order).
@@ -113,16 +113,8 @@ impl FakeAws {
             stats: Stats::default(),
             recent: HashMap::new(),
         }));
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let port = listener.local_addr().expect("address").port();
         let shared = state.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let state = shared.clone();
-                std::thread::spawn(move || serve(conn, &state));
-            }
-        });
+        let port = super::http::listen(move |req| answer(req, &shared));
         FakeAws { port, state }
     }
 
@@ -149,83 +141,6 @@ fn epoch(ev: &Value) -> i64 {
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.timestamp())
         .unwrap_or(0)
-}
-
-struct Request {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-fn serve(conn: TcpStream, state: &Mutex<State>) {
-    let mut writer = conn.try_clone().expect("clone stream");
-    let mut reader = BufReader::new(conn);
-    while let Some(req) = read_request(&mut reader) {
-        let (status, content_type, body) = answer(&req, state);
-        let head = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: fake\r\n\r\n",
-            if status == 200 { "OK" } else { "Error" },
-            body.len()
-        );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(body.as_bytes()).is_err()
-        {
-            return;
-        }
-    }
-}
-
-/// The region and service of the SigV4 credential scope.
-fn scope(req: &Request) -> (String, String) {
-    let auth = req
-        .headers
-        .get("authorization")
-        .cloned()
-        .unwrap_or_default();
-    let credential = auth
-        .split("Credential=")
-        .nth(1)
-        .and_then(|c| c.split(',').next())
-        .unwrap_or("");
-    let parts: Vec<&str> = credential.split('/').collect();
-    match parts.as_slice() {
-        [_, _, region, service, ..] => (region.to_string(), service.to_string()),
-        _ => ("us-east-1".into(), String::new()),
-    }
 }
 
 fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {

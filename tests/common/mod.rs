@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod fake_athena;
 pub mod fake_aws;
+pub mod http;
 pub mod moto;
 
 use std::path::{Path, PathBuf};
@@ -86,6 +88,24 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
         ("AWS_REGION", "us-east-1".to_string()),
         ("AWS_ENDPOINT_URL", endpoint.to_string()),
     ]
+}
+
+/// The sample trail's log files (digests and the policy left out), sorted.
+pub fn sample_log_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root().join("sample-logs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("readable dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().contains("/CloudTrail/") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// Every record of the sample trail, read independently of ctaudit.

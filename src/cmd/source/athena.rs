@@ -19,8 +19,8 @@ pub fn report_sql(athena: &AthenaArgs, wanted: &Wanted<'_>) -> anyhow::Result<St
         "--athena needs --since: without it the query would read every day the table projects"
     );
     Ok(sql::report_query(
-        &athena.database,
-        &athena.table,
+        &athena.place.database,
+        &athena.place.table,
         &wanted.opts.window,
         &wanted.opts.filter,
     ))
@@ -36,7 +36,11 @@ pub(super) fn read_athena(
 ) -> anyhow::Result<()> {
     let query = report_sql(athena, wanted)?;
     let (rt, sdk) = aws.connect()?;
-    let source = format!("athena:{}.{}", athena.database, athena.table);
+    let estimate = match athena.max_scan.0 {
+        Some(limit) => Some(check_scan(&rt, &sdk, athena, wanted, limit)?),
+        None => None,
+    };
+    let source = format!("athena:{}.{}", athena.place.database, athena.place.table);
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<String>, crate::aws::athena::Rows)>(2);
     let target = athena.target();
     let run = rt.spawn(async move {
@@ -77,18 +81,86 @@ pub(super) fn read_athena(
     let line = format!(
         "Athena: query {} on {}.{}: {} rows, {:.1} MB scanned (about ${:.4} at ${}/TB), {} requests",
         outcome.query_id,
-        athena.database,
-        athena.table,
+        athena.place.database,
+        athena.place.table,
         outcome.rows,
         scanned as f64 / 1e6,
         outcome.estimated_cost_usd(),
         crate::aws::athena::USD_PER_TB,
         outcome.requests,
     );
+    let mut lines = vec![line];
+    if let Some(e) = &estimate {
+        lines.push(format!(
+            "  estimated before the query from S3: {:.1} MB in {} objects (--max-scan {:.1} GB)",
+            e.bytes as f64 / 1e6,
+            e.objects,
+            athena.max_scan.0.unwrap_or(0) as f64 / 1e9
+        ));
+    }
     let mut json = serde_json::to_value(&outcome)?;
+    if let Some(e) = &estimate {
+        json["estimated_scan_bytes"] = serde_json::json!(e.bytes);
+        json["estimated_scan_objects"] = serde_json::json!(e.objects);
+    }
     json["estimated_cost_usd"] = serde_json::json!(outcome.estimated_cost_usd());
-    json["database"] = serde_json::json!(athena.database);
-    json["table"] = serde_json::json!(athena.table);
-    summary.set_source("athena", json, vec![line]);
+    json["database"] = serde_json::json!(athena.place.database);
+    json["table"] = serde_json::json!(athena.place.table);
+    summary.set_source("athena", json, lines);
     Ok(())
+}
+
+/// What the S3 listing of the query's partitions found.
+struct Estimate {
+    bytes: u64,
+    objects: u64,
+}
+
+/// Lists the S3 folders of the query's partitions (from the table's
+/// projection) and refuses the query when they hold more than `limit`.
+fn check_scan(
+    rt: &tokio::runtime::Runtime,
+    sdk: &aws_config::SdkConfig,
+    athena: &AthenaArgs,
+    wanted: &Wanted<'_>,
+    limit: u64,
+) -> anyhow::Result<Estimate> {
+    use crate::athena::scan::Layout;
+    use crate::aws::s3;
+    let params = rt.block_on(crate::aws::athena::table_parameters(
+        sdk,
+        &athena.place.database,
+        &athena.place.table,
+    ))?;
+    let layout = Layout::of(&params).map_err(|e| {
+        anyhow::anyhow!(
+            "--max-scan: cannot tell where {}.{} reads from: {e}; make the table with `ctaudit athena table`, or pass --max-scan none",
+            athena.place.database,
+            athena.place.table
+        )
+    })?;
+    let client = rt
+        .block_on(s3::bucket_client(sdk, &layout.base))
+        .map_err(|e| anyhow::anyhow!("--max-scan: listing {}: {e}", layout.base))?;
+    let mut listed = InputSummary::default();
+    let scope = layout.scope(&wanted.opts.window, wanted.now);
+    let listing = rt.block_on(s3::list(&client, &layout.base, &scope, &mut listed));
+    if let Some(f) = listed.files_failed.first() {
+        anyhow::bail!(
+            "--max-scan: the query's partitions could not all be listed ({f}); pass --max-scan none to send it anyway"
+        );
+    }
+    anyhow::ensure!(
+        listing.bytes <= limit,
+        "the query would scan about {:.2} GB ({} objects in {} day folders of {}), more than --max-scan {:.2} GB: narrow --since/--until, or raise --max-scan",
+        listing.bytes as f64 / 1e9,
+        listing.objects,
+        listing.days_listed,
+        layout.base,
+        limit as f64 / 1e9
+    );
+    Ok(Estimate {
+        bytes: listing.bytes,
+        objects: listing.objects,
+    })
 }

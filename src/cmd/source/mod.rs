@@ -99,7 +99,7 @@ impl<'a> Input<'a> {
         }
         if remote.athena.any_given() && !remote.athena.athena {
             anyhow::bail!(
-                "--database, --table, --workgroup, --output-location, --timeout and --show-sql go with --athena"
+                "--database, --table, --workgroup, --output-location, --timeout, --show-sql and --max-scan go with --athena"
             );
         }
         if aws.all_regions && !remote.s3.is_empty() {
