@@ -413,3 +413,105 @@ fn failed_cancelled_and_overlong_queries_are_named_and_exit_2() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("does not fit"), "{}", r.stderr);
 }
+
+/// An executor for the loopback Athena that runs each query's SQL in
+/// DuckDB over the trail at `logs` (as `duckdb_check.py` does).
+fn duckdb_executor(dir: &Path, logs: &str) -> common::fake_athena::Executor {
+    let ddl = ctaudit(&[
+        "athena",
+        "table",
+        "--s3",
+        "s3://trail/AWSLogs/",
+        "--account",
+        "111122223333",
+        "--region",
+        "us-east-1",
+        "--database",
+        "audit",
+        "--table",
+        "ct",
+    ]);
+    let ddl_file = dir.join("ddl.sql");
+    std::fs::write(&ddl_file, &ddl.stdout).unwrap();
+    let (dir, logs) = (dir.to_owned(), logs.to_string());
+    Box::new(move |sql: &str| {
+        let sql_file = dir.join("query.sql");
+        std::fs::write(&sql_file, sql).unwrap();
+        let out = Command::new("python3")
+            .args(["tests/athena/duckdb_check.py"])
+            .args([&ddl_file, &sql_file])
+            .arg(&logs)
+            .current_dir(common::root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        (
+            v["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| text(c).unwrap())
+                .collect(),
+            v["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_array().unwrap().iter().map(text).collect())
+                .collect(),
+        )
+    })
+}
+
+#[test]
+fn trace_athena_gives_the_timeline_trace_logs_gives_in_two_queries() {
+    let test = "trace_athena_gives_the_timeline_trace_logs_gives_in_two_queries";
+    if !has_checker(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan::Succeed {
+        polls: 1,
+        page: 1000,
+        scanned: 1_000_000,
+    };
+    for selector in [
+        vec!["--repo", "acme/api"],
+        vec!["--subject", "repo:acme/*:pull_request"],
+        vec!["--role", "*gha-prod-deploy"],
+    ] {
+        let athena = FakeAthena::executing(
+            plan.clone(),
+            duckdb_executor(dir.path(), "sample-logs"),
+            json!({}),
+        );
+        let trace = [
+            &["trace", "--format", "json"][..],
+            &selector,
+            &SAMPLE_WINDOW,
+        ]
+        .concat();
+        let from_logs = ctaudit(&[&trace[..], &["--logs", "sample-logs"]].concat());
+        let from_athena = ctaudit_env(
+            &[&trace[..], &["--athena", "--max-scan", "none"], &TABLE].concat(),
+            &athena_env(&athena, "http://127.0.0.1:9"),
+        );
+        assert_eq!(from_athena.code, from_logs.code, "{}", from_athena.stderr);
+        assert_eq!(json(&from_athena), json(&from_logs), "{selector:?}");
+        // The sessions, then the calls made with their keys.
+        let queries = athena.queries();
+        assert_eq!(queries.len(), 2, "{selector:?}");
+        assert!(queries[0].contains("eventname IN ('AssumeRoleWithWebIdentity')"));
+        assert!(queries[1].contains("useridentity.accesskeyid IN ('ASIA"));
+        assert!(
+            from_athena.stderr.contains("Athena: 2 queries: query q-1"),
+            "{}",
+            from_athena.stderr
+        );
+    }
+}

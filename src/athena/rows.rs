@@ -137,6 +137,11 @@ impl RowShape {
         if !response.is_empty() {
             rec.insert("responseElements".into(), Value::Object(response));
         }
+        // The resources' ARNs, joined by commas as the events frame keeps
+        // them: one resource with the joined text gives the same column.
+        if let Some(arns) = get.get("resource_arns").filter(|a| !a.is_empty()) {
+            rec.insert("resources".into(), serde_json::json!([{ "ARN": arns }]));
+        }
         Value::Object(rec).to_string()
     }
 }

@@ -12,6 +12,7 @@
 use std::fmt::Write;
 
 use super::table::{qualified, sql_text};
+use crate::aws::lookup::Lookup;
 use crate::ingest::{RowFilter, TRUST_CHANGE_EVENTS, WEB_IDENTITY};
 use crate::time::{Millis, Window, format_millis};
 
@@ -90,6 +91,10 @@ pub const FIELDS: &[Field] = &[
         "response_assumedrolearn",
         "json_extract_scalar(responseelements, '$.assumedRoleUser.arn')",
     ),
+    f(
+        "resource_arns",
+        "array_join(transform(resources, r -> r.arn), ',')",
+    ),
 ];
 
 /// The whole `requestparameters` of trust-change events (see the module).
@@ -99,9 +104,25 @@ const fn f(name: &'static str, expr: &'static str) -> Field {
     Field { name, expr }
 }
 
+/// Which rows a query asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Rows<'a> {
+    /// Those the reports need.
+    Filter(&'a RowFilter),
+    /// What these CloudTrail lookups would find (`trace`'s targeted
+    /// reads): any of them.
+    Lookups(&'a [Lookup]),
+}
+
 /// The report query over `database.table` for `window` (which must have a
 /// start) and the rows `filter` keeps.
 pub fn report_query(database: &str, table: &str, window: &Window, filter: &RowFilter) -> String {
+    query(database, table, window, Rows::Filter(filter))
+}
+
+/// The query over `database.table` for `window` (which must have a start)
+/// and `rows`.
+pub fn query(database: &str, table: &str, window: &Window, rows: Rows<'_>) -> String {
     let mut s = String::from("SELECT ");
     for field in FIELDS {
         let _ = write!(s, "{} AS {},\n       ", field.expr, field.name);
@@ -113,6 +134,13 @@ pub fn report_query(database: &str, table: &str, window: &Window, filter: &RowFi
         qualified(database, table)
     );
     s.push_str(&window_predicate(window));
+    let filter = match rows {
+        Rows::Filter(f) => f,
+        Rows::Lookups(lookups) => {
+            let _ = write!(s, "\n  AND ({})", lookup_predicate(lookups));
+            return s;
+        }
+    };
     if !filter.all {
         let mut rows = Vec::new();
         if filter.web_identity {
@@ -166,6 +194,33 @@ fn day(t: Millis) -> String {
     format_millis(t)[..10].replace('-', "/")
 }
 
+/// The rows any of `lookups` would find, one `IN` list per attribute.
+fn lookup_predicate(lookups: &[Lookup]) -> String {
+    let mut by_column: Vec<(&str, Vec<&str>)> = Vec::new();
+    for l in lookups {
+        let column = match l.attribute {
+            "EventName" => "eventname",
+            "EventSource" => "eventsource",
+            "EventId" => "eventid",
+            "AccessKeyId" => "useridentity.accesskeyid",
+            "Username" => "useridentity.username",
+            _ => continue,
+        };
+        match by_column.iter_mut().find(|(c, _)| *c == column) {
+            Some((_, values)) => values.push(&l.value),
+            None => by_column.push((column, vec![&l.value])),
+        }
+    }
+    if by_column.is_empty() {
+        return "FALSE".to_string();
+    }
+    by_column
+        .iter()
+        .map(|(c, values)| format!("{c} IN ({})", in_list(values)))
+        .collect::<Vec<_>>()
+        .join("\n       OR ")
+}
+
 fn in_list(names: &[&str]) -> String {
     names
         .iter()
@@ -208,5 +263,18 @@ mod tests {
         assert!(!sql.contains("responseelements AS"));
         assert!(!sql.contains("OR eventname IN"));
         assert_eq!(days(&window, 0), 9);
+        // Lookups become IN lists, one per attribute; quotes stay inside.
+        let lookups = [
+            Lookup::event_name(WEB_IDENTITY),
+            Lookup::access_key("ASIAA"),
+            Lookup::access_key("ASIA'B"),
+        ];
+        let sql = query("audit", "ct", &window, Rows::Lookups(&lookups));
+        assert!(
+            sql.ends_with(
+                "AND (eventname IN ('AssumeRoleWithWebIdentity')\n       OR useridentity.accesskeyid IN ('ASIAA', 'ASIA''B'))"
+            ),
+            "{sql}"
+        );
     }
 }

@@ -258,7 +258,23 @@ impl InputSummary {
         self.bytes_read += other.bytes_read;
         self.strings_repaired += other.strings_repaired;
         self.files_transcoded += other.files_transcoded;
-        self.sources.extend(other.sources);
+        // A source read in both parts (two Athena queries, two API
+        // pulls) keeps both accounts, as a list.
+        for (key, theirs) in other.sources {
+            let joined = match self.sources.remove(key) {
+                None => theirs,
+                Some(mine) => {
+                    let items = |v: serde_json::Value| match v {
+                        serde_json::Value::Array(items) => items,
+                        one => vec![one],
+                    };
+                    let mut all = items(mine);
+                    all.extend(items(theirs));
+                    serde_json::Value::Array(all)
+                }
+            };
+            self.sources.insert(key, joined);
+        }
         self.source_lines.extend(other.source_lines);
     }
 

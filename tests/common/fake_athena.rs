@@ -28,10 +28,17 @@ pub enum Plan {
     Run,
 }
 
+/// A result: column names, and rows of cells (`None` for nulls).
+pub type Result = (Vec<String>, Vec<Vec<Option<String>>>);
+
+/// What answers a query's SQL.
+pub type Executor = Box<dyn Fn(&str) -> Result + Send>;
+
 struct State {
     plan: Plan,
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
+    execute: Executor,
+    /// Each query's result, by its number (from 1).
+    results: Vec<Result>,
     table: Value,
     /// Each request's operation, in order.
     calls: Vec<String>,
@@ -54,10 +61,20 @@ impl FakeAthena {
         rows: Vec<Vec<Option<String>>>,
         table: Value,
     ) -> FakeAthena {
+        FakeAthena::executing(
+            plan,
+            Box::new(move |_| (columns.clone(), rows.clone())),
+            table,
+        )
+    }
+
+    /// Answers each query with what `execute` makes of its SQL (run when
+    /// the query starts).
+    pub fn executing(plan: Plan, execute: Executor, table: Value) -> FakeAthena {
         let state = Arc::new(Mutex::new(State {
             plan,
-            columns,
-            rows,
+            execute,
+            results: Vec::new(),
             table,
             calls: Vec::new(),
             queries: Vec::new(),
@@ -97,8 +114,11 @@ fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {
     st.calls.push(op.clone());
     let body = match op.as_str() {
         "StartQueryExecution" => {
-            st.queries
-                .push(input["QueryString"].as_str().unwrap_or("").to_string());
+            let sql = input["QueryString"].as_str().unwrap_or("").to_string();
+            let result = (st.execute)(&sql);
+            st.results.push(result);
+            st.queries.push(sql);
+            st.polls = 0;
             json!({ "QueryExecutionId": format!("q-{}", st.queries.len()) })
         }
         "GetQueryExecution" => {
@@ -139,9 +159,15 @@ fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {
                     );
                 }
             };
+            let n: usize = input["QueryExecutionId"]
+                .as_str()
+                .and_then(|id| id.strip_prefix("q-"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let (columns, rows) = st.results[n - 1].clone();
             let mut all: Vec<Vec<Option<String>>> =
-                vec![st.columns.iter().cloned().map(Some).collect()];
-            all.extend(st.rows.iter().cloned());
+                vec![columns.iter().cloned().map(Some).collect()];
+            all.extend(rows);
             let from: usize = input["NextToken"]
                 .as_str()
                 .and_then(|t| t.parse().ok())
@@ -160,8 +186,7 @@ fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {
                     json!({ "Data": data })
                 })
                 .collect();
-            let info: Vec<Value> = st
-                .columns
+            let info: Vec<Value> = columns
                 .iter()
                 .map(|c| json!({ "Name": c, "Label": c, "Type": "varchar" }))
                 .collect();

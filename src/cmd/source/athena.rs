@@ -11,18 +11,22 @@ use crate::ingest::summary::InputSummary;
 /// The SQL the reports' rows are asked with.
 pub fn report_sql(athena: &AthenaArgs, wanted: &Wanted<'_>) -> anyhow::Result<String> {
     anyhow::ensure!(
-        !wanted.opts.filter.all,
-        "--athena reads what the reports need; `query`, `trace` and `ingest` do not read from Athena yet"
+        !wanted.opts.filter.all || wanted.lookups.is_some(),
+        "--athena reads what the reports and `trace` need; `query` and `ingest` do not read from Athena yet"
     );
     anyhow::ensure!(
         wanted.opts.window.since.is_some(),
         "--athena needs --since: without it the query would read every day the table projects"
     );
-    Ok(sql::report_query(
+    let rows = match &wanted.lookups {
+        Some(lookups) => sql::Rows::Lookups(lookups),
+        None => sql::Rows::Filter(&wanted.opts.filter),
+    };
+    Ok(sql::query(
         &athena.place.database,
         &athena.place.table,
         &wanted.opts.window,
-        &wanted.opts.filter,
+        rows,
     ))
 }
 

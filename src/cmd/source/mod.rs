@@ -342,14 +342,16 @@ impl SourceArgs {
         self.read_events(stderr, seen, marks, None)
     }
 
-    /// Whether the source is the CloudTrail API.
-    pub fn is_api(&self) -> bool {
-        self.remote.api
+    /// Whether the source answers targeted lookups: the CloudTrail API, or
+    /// Athena (as SQL).
+    pub fn is_targeted(&self) -> bool {
+        self.remote.api || self.remote.athena.athena
     }
 
-    /// With `--api`: the events these lookups find, in every region asked,
-    /// over the window (no state).
-    pub fn api_lookups(
+    /// With `--api` or `--athena`: the events these lookups find (in every
+    /// region asked; in every partition of the window), over the window
+    /// (no state).
+    pub fn lookups(
         &self,
         stderr: &mut dyn Write,
         lookups: Vec<crate::aws::lookup::Lookup>,

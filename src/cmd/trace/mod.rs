@@ -87,7 +87,7 @@ pub fn run(
         None => None,
     };
     let mut marks = Marks::default();
-    let (events, summary) = if args.source.is_api() && state.is_none() {
+    let (events, summary) = if args.source.is_targeted() && state.is_none() {
         targeted::pull(&args.source, &args.selector(), stderr)?
     } else {
         args.source

@@ -35,7 +35,7 @@ pub fn pull(
     let (sessions, mut summary) = if first.is_empty() {
         (frame::empty(), None)
     } else {
-        let (lf, summary) = source.api_lookups(stderr, first)?;
+        let (lf, summary) = source.lookups(stderr, first)?;
         (lf.collect()?, summary)
     };
     let keys = match selector {
@@ -50,7 +50,7 @@ pub fn pull(
     let mut key_requests = 0;
     if !keys.is_empty() {
         let lookups = keys.iter().map(|k| Lookup::access_key(k)).collect();
-        let (calls, more) = source.api_lookups(stderr, lookups)?;
+        let (calls, more) = source.lookups(stderr, lookups)?;
         frames.push(calls);
         if let Some(more) = more {
             key_requests = requests(&more);
@@ -60,19 +60,29 @@ pub fn pull(
             }
         }
     }
-    writeln!(
-        stderr,
-        "ctaudit: CloudTrail API: {} requests ({}{} for {} key{} selected)",
-        found_requests + key_requests,
-        if long_lived {
-            String::new()
-        } else {
-            format!("{found_requests} for the web-identity sessions, ")
-        },
-        key_requests,
-        keys.len(),
-        if keys.len() == 1 { "" } else { "s" },
-    )?;
+    if let Some(queries) = summary.as_ref().and_then(athena_queries) {
+        writeln!(
+            stderr,
+            "ctaudit: Athena: {} ({} key{} selected)",
+            queries,
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" },
+        )?;
+    } else {
+        writeln!(
+            stderr,
+            "ctaudit: CloudTrail API: {} requests ({}{} for {} key{} selected)",
+            found_requests + key_requests,
+            if long_lived {
+                String::new()
+            } else {
+                format!("{found_requests} for the web-identity sessions, ")
+            },
+            key_requests,
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" },
+        )?;
+    }
     // An event found by both lookups (`--event-id` of a call) once.
     let events = concat(frames, UnionArgs::default())?.unique_stable_generic(
         Some(vec![
@@ -83,6 +93,27 @@ pub fn pull(
         UniqueKeepStrategy::First,
     );
     Ok((events, summary))
+}
+
+/// The Athena queries a read ran, from the summary: their ids and what
+/// they scanned.
+fn athena_queries(summary: &InputSummary) -> Option<String> {
+    let runs: Vec<&serde_json::Value> = match summary.sources.get("athena")? {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let described: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            format!(
+                "query {} ({} rows, {:.1} MB scanned)",
+                r["query_id"].as_str().unwrap_or("?"),
+                r["rows"],
+                r["data_scanned_bytes"].as_f64().unwrap_or(0.0) / 1e6
+            )
+        })
+        .collect();
+    Some(format!("{} queries: {}", runs.len(), described.join(", ")))
 }
 
 /// The requests an API read made, from its account in the summary.
