@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// `--athena` and where the table is: shared by the commands that read
 /// events.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AthenaArgs {
     /// Read the events on Amazon Athena, from the CloudTrail table
     /// `--database`.`--table` (`ctaudit athena table` makes one): only the
@@ -28,7 +28,7 @@ pub struct AthenaArgs {
 
     /// With --athena: stop the query (StopQueryExecution) after this many
     /// seconds.
-    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = 1800)]
+    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_S)]
     pub timeout_secs: u64,
 
     /// With --athena: print the SQL that would be sent, and send nothing.
@@ -118,6 +118,23 @@ pub fn parse_size(text: &str) -> Result<ScanLimit, String> {
     Ok(ScanLimit(Some((n * scale) as u64)))
 }
 
+/// The same as clap's defaults (no --athena), for commands that build
+/// their sources in code.
+impl Default for AthenaArgs {
+    fn default() -> Self {
+        AthenaArgs {
+            athena: false,
+            place: Place::default(),
+            timeout_secs: DEFAULT_TIMEOUT_S,
+            show_sql: false,
+            max_scan: ScanLimit(Some(DEFAULT_MAX_SCAN)),
+        }
+    }
+}
+
+/// The default of `--timeout`.
+const DEFAULT_TIMEOUT_S: u64 = 1800;
+
 impl AthenaArgs {
     pub fn target(&self) -> crate::aws::athena::Target {
         self.place.target(
@@ -132,7 +149,7 @@ impl AthenaArgs {
             || self.place.table != "cloudtrail"
             || self.place.workgroup.is_some()
             || self.place.output_location.is_some()
-            || self.timeout_secs != 1800
+            || self.timeout_secs != DEFAULT_TIMEOUT_S
             || self.show_sql
             || self.max_scan != ScanLimit(Some(DEFAULT_MAX_SCAN))
     }
@@ -147,5 +164,25 @@ mod tests {
         assert_eq!(parse_size("1.5 tb"), Ok(ScanLimit(Some(1_500_000_000_000))));
         assert_eq!(parse_size("none"), Ok(ScanLimit(None)));
         assert!(parse_size("5 parsecs").is_err());
+    }
+}
+
+#[cfg(test)]
+mod default_tests {
+    /// Built in code, the arguments are those clap gives when no flag is
+    /// passed (a command that makes its own source must not look as if
+    /// --athena flags were given).
+    #[test]
+    fn the_default_is_clap_s_default() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            athena: super::AthenaArgs,
+        }
+        let parsed = Cli::parse_from(["x"]).athena;
+        let built = super::AthenaArgs::default();
+        assert!(!parsed.any_given() && !built.any_given());
+        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
     }
 }
