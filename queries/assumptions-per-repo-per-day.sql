@@ -1,6 +1,6 @@
 -- OIDC role assumptions per GitHub repository per day (UTC), with failures.
 -- Parameters: none.
--- Athena: no (flattened columns; the subject is in responseElements).
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT STRFTIME(event_time, '%Y-%m-%d') AS day,
        gh_repository,
        COUNT(*) AS assumptions,

@@ -1,7 +1,7 @@
 -- Calls by workflow sessions or long-lived keys from source IPs that do not
 -- start with an expected prefix (e.g. your runners' NAT range).
 -- Parameters: :prefix, the start of expected addresses (e.g. 10.20.).
--- Athena: no (via_* columns).
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT source_ip,
        COALESCE(via_repository, identity_arn) AS who,
        access_key_id,

@@ -1,8 +1,7 @@
 -- Every workflow session (an access key issued by AssumeRoleWithWebIdentity):
 -- what repository and run it came from, how many calls it made, how many failed.
 -- Parameters: none.
--- Athena: no. The via_* columns are ctaudit's join of each call's key to the
---   assumption that issued it.
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT access_key_id,
        via_repository,
        via_subject,

@@ -1,7 +1,7 @@
 -- Failed OIDC role assumptions per hour (UTC) and error code: bursts show a
 -- broken deploy or someone probing a role.
 -- Parameters: none.
--- Athena: no (column names; the logic is the same on eventtime/errorcode).
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT STRFTIME(event_time, '%Y-%m-%d %H:00') AS hour,
        error_code,
        COUNT(*) AS failures,

@@ -1,7 +1,6 @@
 -- Long-lived IAM user access keys (AKIA...) by last use, most recent first.
 -- Parameters: none.
--- Athena: yes, with the standard table's names: useridentity.accesskeyid,
---   useridentity.arn, eventtime (a string there), sourceipaddress.
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT access_key_id,
        identity_arn,
        COUNT(*) AS calls,

@@ -1,7 +1,7 @@
 -- Subjects that assumed a role on or after :since but never before it (e.g. the
 -- last 7 days against the 90 before, with --since 97d on the source).
 -- Parameters: :since, a UTC date or time such as 2026-11-15 or 2026-11-15 08:00:00.
--- Athena: no (flattened columns; see subjects-per-role.sql).
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 WITH calls AS (
     SELECT role_arn, subject, event_time, STRFTIME(event_time, '%Y-%m-%d %H:%M:%S') AS t
     FROM events

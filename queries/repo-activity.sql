@@ -1,7 +1,7 @@
 -- What one repository's workflows did in the account: every call made with
 -- credentials issued to its subjects, oldest first.
 -- Parameters: :repo, owner/name (e.g. acme/api).
--- Athena: no (needs ctaudit's via_* attribution columns).
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT event_time,
        event_name,
        event_source,

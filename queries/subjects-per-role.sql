@@ -1,7 +1,6 @@
 -- Which OIDC subjects assumed each role, how often, and when first and last.
 -- Parameters: none.
--- Athena: no. ctaudit's `role_arn`/`subject` are flattened from requestParameters
---   and responseElements; on Athena use json_extract_scalar(requestparameters, '$.roleArn').
+-- Athena: yes: `query --athena` runs this text on the audit's rows Athena selects.
 SELECT role_arn,
        subject,
        COUNT(*) AS assumptions,

@@ -230,12 +230,37 @@ fn athena_flags_are_checked_before_anything_is_sent() {
         "{}",
         stray.stderr
     );
-    let query = ctaudit(&["query", "--athena", "--since", "1d", "SELECT 1"]);
-    assert_eq!(query.code, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("st");
+    let ingest = ctaudit(&[
+        "ingest",
+        "--athena",
+        "--since",
+        "1d",
+        "--store",
+        path_str(&store),
+    ]);
+    assert_eq!(ingest.code, 2);
     assert!(
-        query.stderr.contains("do not read from Athena yet"),
+        ingest.stderr.contains("ingest does not read from Athena"),
         "{}",
-        query.stderr
+        ingest.stderr
+    );
+    assert!(!store.exists(), "nothing was made");
+    let trace = ctaudit(&[
+        "trace",
+        "--athena",
+        "--since",
+        "1d",
+        "--repo",
+        "a/b",
+        "--show-sql",
+    ]);
+    assert_eq!(trace.code, 2);
+    assert!(
+        trace.stderr.contains("--show-sql goes with"),
+        "{}",
+        trace.stderr
     );
     let bad = ctaudit(&[
         "athena",
@@ -514,4 +539,57 @@ fn trace_athena_gives_the_timeline_trace_logs_gives_in_two_queries() {
             from_athena.stderr
         );
     }
+}
+
+/// Every named query, run by `query --athena` on the rows Athena selects
+/// (the audit's: web-identity calls, the calls made with their keys,
+/// long-lived-key calls, trust changes), answers as `query --logs` does.
+#[test]
+fn every_named_query_answers_on_athena_as_on_logs() {
+    let test = "every_named_query_answers_on_athena_as_on_logs";
+    if !has_checker(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan::Succeed {
+        polls: 0,
+        page: 1000,
+        scanned: 0,
+    };
+    let athena = FakeAthena::executing(plan, duckdb_executor(dir.path(), "sample-logs"), json!({}));
+    let list = ctaudit(&["query", "--list"]);
+    let names: Vec<&str> = list
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    let params = [
+        "--param",
+        "since=2026-11-19 00:00:00",
+        "--param",
+        "repo=acme/api",
+        "--param",
+        "prefix=20.",
+        "--format",
+        "csv",
+    ];
+    for name in names {
+        let q = [&["query", name][..], &params, &SAMPLE_WINDOW].concat();
+        let from_logs = ctaudit(&[&q[..], &["--logs", "sample-logs"]].concat());
+        let from_athena = ctaudit_env(
+            &[&q[..], &["--athena", "--max-scan", "none"], &TABLE].concat(),
+            &athena_env(&athena, "http://127.0.0.1:9"),
+        );
+        assert_eq!(from_athena.code, 0, "{name}: {}", from_athena.stderr);
+        assert!(from_logs.stdout.lines().count() > 1, "{name} returns rows");
+        assert_eq!(from_athena.stdout, from_logs.stdout, "{name}");
+    }
+    // One query each, with the sessions' calls asked for inside it.
+    let queries = athena.queries();
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.contains("IN (\n         SELECT json_extract_scalar(responseelements"))
+    );
 }

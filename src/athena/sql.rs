@@ -109,6 +109,10 @@ const fn f(name: &'static str, expr: &'static str) -> Field {
 pub enum Rows<'a> {
     /// Those the reports need.
     Filter(&'a RowFilter),
+    /// What the audit concerns (`query`): web-identity calls, the calls
+    /// made with the keys those issued in the window, long-lived-key calls
+    /// and trust changes.
+    Audit,
     /// What these CloudTrail lookups would find (`trace`'s targeted
     /// reads): any of them.
     Lookups(&'a [Lookup]),
@@ -138,6 +142,15 @@ pub fn query(database: &str, table: &str, window: &Window, rows: Rows<'_>) -> St
         Rows::Filter(f) => f,
         Rows::Lookups(lookups) => {
             let _ = write!(s, "\n  AND ({})", lookup_predicate(lookups));
+            return s;
+        }
+        Rows::Audit => {
+            let _ = write!(
+                s,
+                "\n  AND (eventname IN ('{WEB_IDENTITY}', {trust})\n       OR useridentity.accesskeyid LIKE 'AKIA%'\n       OR useridentity.accesskeyid IN (\n         SELECT json_extract_scalar(responseelements, '$.credentials.accessKeyId')\n         FROM {}\n         WHERE {}\n           AND eventname = '{WEB_IDENTITY}'))",
+                qualified(database, table),
+                window_predicate(window).replace("\n  AND", "\n           AND"),
+            );
             return s;
         }
     };

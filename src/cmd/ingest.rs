@@ -72,6 +72,10 @@ pub fn run(
     let window = args.window.window()?;
     let now = args.window.now()?;
     let input = Input::pick(&args.logs, None, &args.remote)?;
+    anyhow::ensure!(
+        !matches!(input, Input::Athena(..)),
+        "ingest does not read from Athena: a store keeps every event, and Athena is there not to move them all (report, query and trace take --athena)"
+    );
     let batch = args.batch_kib.max(1) << 10;
     let store = Store::create(&args.store, Wait::unless(args.no_wait, &mut *stderr))?;
     // The store keeps its own state; it is written after the last batch
@@ -95,6 +99,7 @@ pub fn run(
         seen: (!args.reread).then(|| state.saved()),
         enricher: Some(&enricher),
         lookups: None,
+        audit_rows: false,
     };
     let mut marks = Marks::default();
     let (mut summary, total) = read_and_write(&input, &wanted, batch, &mut marks, store)?;

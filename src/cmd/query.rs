@@ -180,6 +180,10 @@ pub fn run(
         text.to_string()
     };
     let sql = bind_params(&sql, &args.params)?;
+    if let Some(athena) = args.source.athena_sql()? {
+        writeln!(stdout, "{athena}")?;
+        return Ok(ExitStatus::Clean);
+    }
     let (events, summary) = args.source.events(stderr)?;
     let mut ctx = SQLContext::new();
     // From a store, its sessions table; from anything else, the sessions

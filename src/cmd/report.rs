@@ -223,6 +223,7 @@ pub fn run(
                 seen: state.as_ref().map(State::saved),
                 enricher: Some(&enricher),
                 lookups: None,
+                audit_rows: false,
             };
             if let Input::Athena(athena, _) = &input
                 && athena.show_sql

@@ -11,8 +11,8 @@ use crate::ingest::summary::InputSummary;
 /// The SQL the reports' rows are asked with.
 pub fn report_sql(athena: &AthenaArgs, wanted: &Wanted<'_>) -> anyhow::Result<String> {
     anyhow::ensure!(
-        !wanted.opts.filter.all || wanted.lookups.is_some(),
-        "--athena reads what the reports and `trace` need; `query` and `ingest` do not read from Athena yet"
+        !wanted.opts.filter.all || wanted.lookups.is_some() || wanted.audit_rows,
+        "--athena reads what the reports, `query` and `trace` need; `ingest` does not read from Athena"
     );
     anyhow::ensure!(
         wanted.opts.window.since.is_some(),
@@ -20,6 +20,7 @@ pub fn report_sql(athena: &AthenaArgs, wanted: &Wanted<'_>) -> anyhow::Result<St
     );
     let rows = match &wanted.lookups {
         Some(lookups) => sql::Rows::Lookups(lookups),
+        None if wanted.audit_rows => sql::Rows::Audit,
         None => sql::Rows::Filter(&wanted.opts.filter),
     };
     Ok(sql::query(

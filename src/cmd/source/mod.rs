@@ -134,6 +134,9 @@ pub struct Wanted<'a> {
     /// With `--api`: exactly these lookups, instead of those the reports
     /// need (`trace`'s targeted pull).
     pub lookups: Option<Vec<crate::aws::lookup::Lookup>>,
+    /// With `--athena`, for `query`: the rows the audit concerns (see
+    /// [`crate::athena::sql::Rows::Audit`]) instead of every event.
+    pub audit_rows: bool,
 }
 
 /// Reads the whole input into one events frame (not the store).
@@ -359,6 +362,23 @@ impl SourceArgs {
         self.read_events(stderr, None, &mut Marks::default(), Some(lookups))
     }
 
+    /// With `--athena --show-sql`: the SQL `query` would send.
+    pub fn athena_sql(&self) -> anyhow::Result<Option<String>> {
+        if !(self.remote.athena.athena && self.remote.athena.show_sql) {
+            return Ok(None);
+        }
+        let wanted = Wanted {
+            opts: IngestOptions::everything(self.window.window()?),
+            policy: None,
+            now: self.window.now()?,
+            seen: None,
+            enricher: None,
+            lookups: None,
+            audit_rows: true,
+        };
+        athena::report_sql(&self.remote.athena, &wanted).map(Some)
+    }
+
     fn read_events(
         &self,
         stderr: &mut dyn Write,
@@ -386,6 +406,7 @@ impl SourceArgs {
             now: self.window.now()?,
             seen,
             enricher: Some(&enricher),
+            audit_rows: lookups.is_none() && self.remote.athena.athena,
             lookups,
         };
         let got = read_all(&input, &wanted, marks)?;

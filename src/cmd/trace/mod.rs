@@ -86,6 +86,10 @@ pub fn run(
         Some(path) => Some(State::open(path, Wait::unless(args.no_wait, &mut *stderr))?),
         None => None,
     };
+    anyhow::ensure!(
+        args.source.athena_sql()?.is_none(),
+        "--show-sql goes with `report` and `query`: trace's second query depends on the keys the first finds"
+    );
     let mut marks = Marks::default();
     let (events, summary) = if args.source.is_targeted() && state.is_none() {
         targeted::pull(&args.source, &args.selector(), stderr)?
