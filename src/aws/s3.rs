@@ -539,7 +539,8 @@ pub async fn fetch(
     }
 }
 
-async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+/// One object, whole.
+pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
     let out = client
         .get_object()
         .bucket(bucket)

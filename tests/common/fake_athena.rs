@@ -45,6 +45,8 @@ struct State {
     queries: Vec<String>,
     polls: u32,
     stopped: bool,
+    /// Given as the queries' `ResultConfiguration.OutputLocation`.
+    location: Option<String>,
 }
 
 pub struct FakeAthena {
@@ -80,10 +82,17 @@ impl FakeAthena {
             queries: Vec::new(),
             polls: 0,
             stopped: false,
+            location: None,
         }));
         let shared = state.clone();
         let port = super::http::listen(move |req| answer(req, &shared));
         FakeAthena { port, state }
+    }
+
+    /// Says the result file of every query is at `location`.
+    pub fn with_result_location(self, location: &str) -> FakeAthena {
+        self.state.lock().unwrap().location = Some(location.to_string());
+        self
     }
 
     pub fn url(&self) -> String {
@@ -138,11 +147,15 @@ fn answer(req: &Request, state: &Mutex<State>) -> (u16, &'static str, String) {
             if let Some(r) = reason {
                 status["StateChangeReason"] = json!(r);
             }
-            json!({ "QueryExecution": {
+            let mut exec = json!({
                 "QueryExecutionId": input["QueryExecutionId"],
                 "Status": status,
                 "Statistics": { "DataScannedInBytes": scanned, "EngineExecutionTimeInMillis": 1234 },
-            }})
+            });
+            if let Some(l) = &st.location {
+                exec["ResultConfiguration"] = json!({ "OutputLocation": l });
+            }
+            json!({ "QueryExecution": exec })
         }
         "StopQueryExecution" => {
             st.stopped = true;
