@@ -291,6 +291,17 @@ fn the_sessions_table_holds_each_successful_assumption_once() {
         })
         .collect();
     assert_eq!(long, akia, "one row per long-lived key per day of use");
+    // From the logs, `query` computes the same table.
+    let sql = "SELECT * FROM sessions ORDER BY issued_access_key_id, session_start";
+    let table = |source: &[&str]| {
+        let run = ctaudit(&[&["query", sql, "--format", "csv"][..], source].concat());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    assert_eq!(
+        table(&["--logs", "sample-logs"]),
+        table(&["--store", path_str(dir.path())])
+    );
     // Expiry: the start plus an hour unless a duration was asked for.
     assert!(
         all.iter().filter(|r| r["kind"] == "web-identity").all(|r| {
