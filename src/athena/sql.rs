@@ -118,12 +118,6 @@ pub enum Rows<'a> {
     Lookups(&'a [Lookup]),
 }
 
-/// The report query over `database.table` for `window` (which must have a
-/// start) and the rows `filter` keeps.
-pub fn report_query(database: &str, table: &str, window: &Window, filter: &RowFilter) -> String {
-    query(database, table, window, Rows::Filter(filter))
-}
-
 /// The query over `database.table` for `window` (which must have a start)
 /// and `rows`.
 pub fn query(database: &str, table: &str, window: &Window, rows: Rows<'_>) -> String {
@@ -193,15 +187,6 @@ pub fn window_predicate(window: &Window) -> String {
     parts.join("\n  AND ")
 }
 
-/// The number of day partitions the window reads (see [`window_predicate`]).
-pub fn days(window: &Window, now: Millis) -> u64 {
-    let since = window.since.expect("Athena queries have a window start");
-    let until = window.until.unwrap_or(now);
-    let first = since.div_euclid(86_400_000);
-    let last = (until + 86_400_000).div_euclid(86_400_000);
-    (last - first + 1).max(1) as u64
-}
-
 /// `YYYY/MM/DD` of an instant (the trail's day folders).
 fn day(t: Millis) -> String {
     format_millis(t)[..10].replace('-', "/")
@@ -259,7 +244,7 @@ mod tests {
             trust_changes: false,
             all: false,
         };
-        let sql = report_query("audit", "ct", &window, &filter);
+        let sql = query("audit", "ct", &window, Rows::Filter(&filter));
         for want in [
             "FROM \"audit\".\"ct\"",
             "day >= '2026/11/16'",
@@ -275,7 +260,6 @@ mod tests {
         // Never the whole response (credentials) nor the trust filter.
         assert!(!sql.contains("responseelements AS"));
         assert!(!sql.contains("OR eventname IN"));
-        assert_eq!(days(&window, 0), 9);
         // Lookups become IN lists, one per attribute; quotes stay inside.
         let lookups = [
             Lookup::event_name(WEB_IDENTITY),

@@ -10,8 +10,8 @@
 //! value in every query's WHERE clause. The day is a `date` projection
 //! (`yyyy/MM/dd`, the trail's folder layout) from the first day given to
 //! `NOW`, so new days need nothing. A query's partitions are accounts ×
-//! regions × days of its window; [`partitions`] counts them before a query
-//! is sent.
+//! regions × days of its window; `--max-scan` lists their folders before a
+//! query is sent ([`super::scan`]).
 
 use std::fmt::Write;
 
@@ -156,11 +156,6 @@ pub fn identifier(name: &str) -> String {
 /// Text for inside single quotes (a quote inside doubled).
 pub fn sql_text(text: &str) -> String {
     text.replace('\'', "''")
-}
-
-/// How many partitions a query over `days` days reads.
-pub fn partitions(accounts: usize, regions: usize, days: u64) -> u64 {
-    accounts as u64 * regions as u64 * days
 }
 
 /// Checks names given for the table's lists: account ids are 12 digits,

@@ -118,17 +118,20 @@ pub async fn run(
     // results location, say).
     if let Some(location) = outcome.result_location.clone() {
         match result_file(sdk, &location).await {
-            Ok((names, rows)) => {
+            Ok((names, mut rows)) => {
                 outcome.requests += 1;
                 outcome.read_via = "s3".to_string();
                 outcome.rows = rows.len() as u64;
-                for chunk in rows.chunks(1000) {
-                    on_page(&names, chunk.to_vec())?;
+                // In pages as the API gives them (at least one, so that an
+                // empty result's columns are still checked).
+                loop {
+                    let rest = rows.split_off(rows.len().min(1000));
+                    on_page(&names, rows)?;
+                    if rest.is_empty() {
+                        return Ok(outcome);
+                    }
+                    rows = rest;
                 }
-                if rows.is_empty() {
-                    on_page(&names, Vec::new())?;
-                }
-                return Ok(outcome);
             }
             Err(e) => outcome.result_file_error = Some(e),
         }

@@ -99,7 +99,6 @@ pub fn run(
         seen: (!args.reread).then(|| state.saved()),
         enricher: Some(&enricher),
         lookups: None,
-        audit_rows: false,
     };
     let mut marks = Marks::default();
     let (mut summary, total) = read_and_write(&input, &wanted, batch, &mut marks, store)?;

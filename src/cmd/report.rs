@@ -223,7 +223,6 @@ pub fn run(
                 seen: state.as_ref().map(State::saved),
                 enricher: Some(&enricher),
                 lookups: None,
-                audit_rows: false,
             };
             if let Input::Athena(athena, _) = &input
                 && athena.show_sql
@@ -257,9 +256,17 @@ pub fn run(
     if let Some(h) = &mut prior {
         h.forget_before(cutoff);
     }
-    let earlier_keys = match args.store.as_deref() {
-        Some(dir) => Some(sessions_before(dir, &window)?),
-        None => None,
+    // Keys issued in the longest session before the window starts (so
+    // possibly still in use in it), from a store's sessions table.
+    let earlier_keys = match (args.store.as_deref(), window.since) {
+        (Some(dir), Some(since)) => match Store::sessions(dir)? {
+            Some(table) => Some(crate::store::sessions::repositories_by_key(
+                table,
+                since - crate::state::sessions::MAX_SESSION_MS..since,
+            )?),
+            None => None,
+        },
+        _ => None,
     };
     let ctx = Context {
         policy: policy.as_ref(),
@@ -365,37 +372,4 @@ pub fn run(
         }
     }
     Ok(status)
-}
-
-/// The web-identity keys a store's sessions table says were issued in the
-/// longest session before the window starts (so possibly still in use in
-/// it), with the repository each was issued to.
-fn sessions_before(
-    dir: &std::path::Path,
-    window: &crate::time::Window,
-) -> anyhow::Result<std::collections::HashMap<String, String>> {
-    use crate::frame::col;
-    use crate::store::sessions;
-    use polars::prelude::*;
-    let (Some(table), Some(since)) = (Store::sessions(dir)?, window.since) else {
-        return Ok(Default::default());
-    };
-    let start = col(sessions::SESSION_START).cast(DataType::Int64);
-    let found = table
-        .filter(
-            col(sessions::KIND)
-                .eq(lit(sessions::WEB_IDENTITY_KIND))
-                .and(col(col::GH_REPOSITORY).is_not_null())
-                .and(start.clone().lt(lit(since)))
-                .and(start.gt_eq(lit(since - crate::state::sessions::MAX_SESSION_MS))),
-        )
-        .select([col(col::ISSUED_ACCESS_KEY_ID), col(col::GH_REPOSITORY)])
-        .collect()?;
-    let keys = found.column(col::ISSUED_ACCESS_KEY_ID)?.str()?.clone();
-    let repos = found.column(col::GH_REPOSITORY)?.str()?.clone();
-    Ok(keys
-        .iter()
-        .zip(repos.iter())
-        .filter_map(|(k, r)| Some((k?.to_string(), r?.to_string())))
-        .collect())
 }

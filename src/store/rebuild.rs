@@ -21,7 +21,7 @@ use polars::prelude::*;
 
 use super::parts::OpenParts;
 use super::read::scan_files;
-use super::{ROW_GROUP, StoreError, io, part_files, sessions};
+use super::{ROW_GROUP, StoreError, files_under, io, part_files, sessions};
 use crate::frame::col;
 
 /// Whether a folder in the store is one a rebuild left behind.
@@ -55,9 +55,8 @@ fn sessions_of(files: &[PathBuf]) -> Result<DataFrame, StoreError> {
     if files.is_empty() {
         return Ok(DataFrame::empty_with_schema(&sessions::schema()));
     }
-    let wanted: Vec<Expr> = sessions::event_columns().into_iter().map(col).collect();
     scan_files(files)
-        .and_then(|lf| sessions::of_events(lf.select(wanted)).collect())
+        .and_then(|lf| sessions::of_events(lf).collect())
         .map_err(|source| StoreError::Polars {
             path: files[0].parent().unwrap_or(Path::new("")).to_owned(),
             source,
@@ -102,13 +101,14 @@ pub fn compact(root: &Path) -> Result<Compacted, StoreError> {
                 path: dir.clone(),
                 source,
             })?;
-        let found = sessions_of(&parts)?;
+        let found = sessions::of_events(day.clone().lazy())
+            .collect()
+            .map_err(|source| StoreError::Polars {
+                path: dir.clone(),
+                source,
+            })?;
         let session_dir = root.join(sessions::DIR).join(&name);
-        let old_sessions = if session_dir.is_dir() {
-            part_files(&session_dir).map_err(io(&session_dir))?
-        } else {
-            Vec::new()
-        };
+        let old_sessions = files_under(&session_dir)?;
         // Sessions first: were the run to stop between the two, the
         // sessions would already be the ones the merged events give (the
         // same as the old parts give).

@@ -212,3 +212,29 @@ pub fn as_via(sessions: LazyFrame) -> LazyFrame {
             col(col::EVENT_ID).alias(via::SESSION_EVENT_ID),
         ])
 }
+
+/// The repository each web-identity key was issued to, for the sessions of
+/// `table` that started in `started` (milliseconds).
+pub fn repositories_by_key(
+    table: LazyFrame,
+    started: std::ops::Range<crate::time::Millis>,
+) -> PolarsResult<std::collections::HashMap<String, String>> {
+    let start = col(SESSION_START).cast(DataType::Int64);
+    let found = table
+        .filter(
+            col(KIND)
+                .eq(lit(WEB_IDENTITY_KIND))
+                .and(col(col::GH_REPOSITORY).is_not_null())
+                .and(start.clone().gt_eq(lit(started.start)))
+                .and(start.lt(lit(started.end))),
+        )
+        .select([col(col::ISSUED_ACCESS_KEY_ID), col(col::GH_REPOSITORY)])
+        .collect()?;
+    let keys = found.column(col::ISSUED_ACCESS_KEY_ID)?.str()?;
+    let repos = found.column(col::GH_REPOSITORY)?.str()?;
+    Ok(keys
+        .iter()
+        .zip(repos.iter())
+        .filter_map(|(k, r)| Some((k?.to_string(), r?.to_string())))
+        .collect())
+}

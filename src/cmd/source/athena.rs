@@ -8,19 +8,17 @@ use crate::aws::AwsArgs;
 use crate::ingest::Collector;
 use crate::ingest::summary::InputSummary;
 
-/// The SQL the reports' rows are asked with.
+/// The SQL a read asks with: the given lookups (`trace`), the rows the
+/// reports need, or for a read of everything (`query`; `ingest` refuses
+/// Athena) the audit's rows ([`sql::Rows::Audit`]).
 pub fn report_sql(athena: &AthenaArgs, wanted: &Wanted<'_>) -> anyhow::Result<String> {
-    anyhow::ensure!(
-        !wanted.opts.filter.all || wanted.lookups.is_some() || wanted.audit_rows,
-        "--athena reads what the reports, `query` and `trace` need; `ingest` does not read from Athena"
-    );
     anyhow::ensure!(
         wanted.opts.window.since.is_some(),
         "--athena needs --since: without it the query would read every day the table projects"
     );
     let rows = match &wanted.lookups {
         Some(lookups) => sql::Rows::Lookups(lookups),
-        None if wanted.audit_rows => sql::Rows::Audit,
+        None if wanted.opts.filter.all => sql::Rows::Audit,
         None => sql::Rows::Filter(&wanted.opts.filter),
     };
     Ok(sql::query(

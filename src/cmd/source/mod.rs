@@ -134,9 +134,6 @@ pub struct Wanted<'a> {
     /// With `--api`: exactly these lookups, instead of those the reports
     /// need (`trace`'s targeted pull).
     pub lookups: Option<Vec<crate::aws::lookup::Lookup>>,
-    /// With `--athena`, for `query`: the rows the audit concerns (see
-    /// [`crate::athena::sql::Rows::Audit`]) instead of every event.
-    pub audit_rows: bool,
 }
 
 /// Reads the whole input into one events frame (not the store).
@@ -374,7 +371,6 @@ impl SourceArgs {
             seen: None,
             enricher: None,
             lookups: None,
-            audit_rows: true,
         };
         athena::report_sql(&self.remote.athena, &wanted).map(Some)
     }
@@ -406,7 +402,6 @@ impl SourceArgs {
             now: self.window.now()?,
             seen,
             enricher: Some(&enricher),
-            audit_rows: lookups.is_none() && self.remote.athena.athena,
             lookups,
         };
         let got = read_all(&input, &wanted, marks)?;
