@@ -223,24 +223,14 @@ fn every_named_query_answers_on_athena_as_on_logs() {
     };
     let athena = FakeAthena::executing(plan, duckdb_executor(dir.path(), "sample-logs"), json!({}));
     let list = ctaudit(&["query", "--list"]);
-    let names: Vec<&str> = list
-        .stdout
-        .lines()
-        .filter(|l| !l.starts_with(' '))
-        .collect();
-    assert!(names.len() >= 8, "{names:?}");
-    let params = [
-        "--param",
-        "since=2026-11-19 00:00:00",
-        "--param",
-        "repo=acme/api",
-        "--param",
-        "prefix=20.",
-        "--format",
-        "csv",
-    ];
+    let names = common::named_queries(&list);
     for name in names {
-        let q = [&["query", name][..], &params, &SAMPLE_WINDOW].concat();
+        let q = [
+            &["query", name, "--format", "csv"][..],
+            &common::QUERY_PARAMS,
+            &SAMPLE_WINDOW,
+        ]
+        .concat();
         let from_logs = ctaudit(&[&q[..], &["--logs", "sample-logs"]].concat());
         let from_athena = ctaudit_env(
             &[&q[..], &["--athena", "--max-scan", "none"], &TABLE].concat(),

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::athena::{TABLE, athena_env, both_ways_with, has_checker, sample_rows, sample_table};
+use common::athena::{
+    TABLE, athena_env, both_ways_with, has_checker, report_json, sample_rows, sample_table,
+};
 use common::fake_athena::{FakeAthena, Plan};
 use common::moto::Moto;
 use common::{SAMPLE_WINDOW, aws_env, ctaudit, ctaudit_env, findings, json};
@@ -23,17 +25,7 @@ fn pages_are_read_whole_and_the_scan_is_estimated_first() {
     };
     moto.upload_dir("acme-trail", &common::root().join("sample-logs"));
     let dir = tempfile::tempdir().unwrap();
-    let report = [
-        &[
-            "report",
-            "--policy",
-            "sample-logs/policy.toml",
-            "--format",
-            "json",
-        ][..],
-        &SAMPLE_WINDOW,
-    ]
-    .concat();
+    let report = report_json("sample-logs/policy.toml");
     let (columns, cells) = sample_rows(dir.path(), &report);
     let plan = Plan::Succeed {
         polls: 3,
@@ -214,17 +206,7 @@ fn the_result_file_is_read_from_s3_in_one_get() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let report = [
-        &[
-            "report",
-            "--policy",
-            "sample-logs/policy.toml",
-            "--format",
-            "json",
-        ][..],
-        &SAMPLE_WINDOW,
-    ]
-    .concat();
+    let report = report_json("sample-logs/policy.toml");
     let (columns, cells) = sample_rows(dir.path(), &report);
     let mut csv = csv::WriterBuilder::new()
         .quote_style(csv::QuoteStyle::NonNumeric)

@@ -5,15 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ctaudit, json, path_str};
-
-fn ingest(logs: &[&str], store: &Path) -> common::Run {
-    let mut args = vec!["ingest", "--store", path_str(store), "--logs"];
-    args.extend(logs);
-    let run = ctaudit(&args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run
-}
+use common::{QUERY_PARAMS, ctaudit, ingest_logs, json, path_str};
 
 /// Every day's parts in ten ingests of a tenth of the files each.
 fn ingest_in_tenths(store: &Path) -> common::Run {
@@ -26,7 +18,7 @@ fn ingest_in_tenths(store: &Path) -> common::Run {
             .filter(|(i, _)| i % 10 == k)
             .map(|(_, p)| path_str(p))
             .collect();
-        last = Some(ingest(&mine, store));
+        last = Some(ingest_logs(&mine, store));
     }
     last.unwrap()
 }
@@ -57,20 +49,8 @@ fn answers(store: &Path) -> Vec<String> {
     for entry in std::fs::read_dir(common::root().join("queries")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let run = ctaudit(&[
-            "query",
-            "--store",
-            st,
-            &name,
-            "--format",
-            "csv",
-            "--param",
-            "since=2026-11-19 00:00:00",
-            "--param",
-            "repo=acme/api",
-            "--param",
-            "prefix=20.",
-        ]);
+        let query = ["query", "--store", st, &name, "--format", "csv"];
+        let run = ctaudit(&[&query[..], &QUERY_PARAMS].concat());
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         out.push(format!("{name}\n{}", run.stdout));
     }
@@ -110,7 +90,7 @@ fn answers(store: &Path) -> Vec<String> {
 fn compaction_merges_each_day_and_changes_no_answer() {
     let (many, one) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let last = ingest_in_tenths(many.path());
-    ingest(&["sample-logs"], one.path());
+    ingest_logs(&["sample-logs"], one.path());
     let days = std::fs::read_dir(many.path().join("events"))
         .unwrap()
         .count();
@@ -143,7 +123,7 @@ fn compaction_merges_each_day_and_changes_no_answer() {
         "{}",
         again.stdout
     );
-    let next = ingest(&["sample-logs", "--reread"], many.path());
+    let next = ingest_logs(&["sample-logs", "--reread"], many.path());
     assert!(next.stdout.contains("0 events added, 215 already stored"));
     assert!(!next.stderr.contains("compact"), "{}", next.stderr);
 }
@@ -164,7 +144,7 @@ fn same(a: &[String], b: &[String], what: &str) {
 #[test]
 fn an_interrupted_compaction_is_invisible_and_cleaned_up() {
     let dir = tempfile::tempdir().unwrap();
-    ingest(&["sample-logs"], dir.path());
+    ingest_logs(&["sample-logs"], dir.path());
     let day = dir.path().join("events/date=2026-11-17");
     let leftover = dir.path().join("events/.date=2026-11-17.tmp");
     std::fs::create_dir(&leftover).unwrap();

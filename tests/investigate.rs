@@ -236,26 +236,13 @@ fn every_named_query_answers_the_same_from_the_store_and_from_logs() {
     let dir = tempfile::tempdir().unwrap();
     ingest(dir.path());
     let list = ctaudit(&["query", "--list"]);
-    assert_eq!(list.code, 0, "{}", list.stderr);
-    let names: Vec<&str> = list
-        .stdout
-        .lines()
-        .filter(|l| !l.starts_with(' '))
-        .collect();
-    assert!(names.len() >= 8, "{names:?}");
+    let names = common::named_queries(&list);
     assert!(
         list.stdout.contains("    Athena:"),
         "every header says whether Athena runs it"
     );
     for name in names {
-        let params = [
-            "--param",
-            "since=2026-11-19 00:00:00",
-            "--param",
-            "repo=acme/api",
-            "--param",
-            "prefix=20.",
-        ];
+        let params = common::QUERY_PARAMS;
         let mut from_store = vec![
             "query",
             "--store",
@@ -494,18 +481,7 @@ fn overlapping_sessions_on_a_shared_role_stay_apart() {
 
 #[test]
 fn duckdb_opens_the_store_as_it_is() {
-    let has_duckdb = std::process::Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_duckdb {
-        assert!(
-            std::env::var_os("CTAUDIT_REQUIRE_PYDATA").is_none(),
-            "CTAUDIT_REQUIRE_PYDATA is set but python3 cannot import duckdb"
-        );
-        eprintln!(
-            "SKIPPED duckdb_opens_the_store_as_it_is: python3 with duckdb is not installed (.ci/run installs it)"
-        );
+    if !common::python_has("duckdb_opens_the_store_as_it_is", "duckdb") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

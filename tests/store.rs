@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ctaudit, json, path_str, sample_records};
+use common::{ctaudit, ingest_logs, json, path_str, sample_records};
 use serde_json::Value;
 
 /// The README's DuckDB join: events with their session's attribution.
@@ -30,16 +30,7 @@ ORDER BY e.event_time, e.event_id";
 /// `module` importable; `None` (saying so) when it is not installed and
 /// CTAUDIT_REQUIRE_PYDATA is not set (.ci/run sets it).
 fn python(test: &str, module: &str, script: &str, arg: &str) -> Option<Value> {
-    let has = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has {
-        assert!(
-            std::env::var_os("CTAUDIT_REQUIRE_PYDATA").is_none(),
-            "CTAUDIT_REQUIRE_PYDATA is set but python3 cannot import {module}"
-        );
-        eprintln!("SKIPPED {test}: python3 with {module} is not installed (.ci/run installs it)");
+    if !common::python_has(test, module) {
         return None;
     }
     let out = Command::new("python3")
@@ -81,14 +72,6 @@ fn assert_in_readme(text: &str) {
     assert!(readme.contains(&shown), "the README shows:\n{shown}");
 }
 
-fn ingest(logs: &[&str], store: &Path) -> common::Run {
-    let mut args = vec!["ingest", "--store", path_str(store), "--logs"];
-    args.extend(logs);
-    let run = ctaudit(&args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run
-}
-
 fn rows(run: &common::Run, columns: &[&str]) -> Vec<Vec<Value>> {
     assert!(run.code <= 1, "{}", run.stderr);
     json(run)
@@ -102,7 +85,7 @@ fn rows(run: &common::Run, columns: &[&str]) -> Vec<Vec<Value>> {
 #[test]
 fn duckdb_alone_gives_what_trace_gives() {
     let dir = tempfile::tempdir().unwrap();
-    ingest(&["sample-logs"], dir.path());
+    ingest_logs(&["sample-logs"], dir.path());
     assert_in_readme(&DUCKDB_ATTRIBUTION.replace("STORE", "ct-store"));
     let sql = DUCKDB_ATTRIBUTION.replace("STORE", &dir.path().display().to_string());
     let Some(duck) = duckdb("duckdb_alone_gives_what_trace_gives", &sql) else {
@@ -170,7 +153,7 @@ fn query_attribution(store: &Path, via: &[&str]) -> Vec<Vec<Value>> {
 #[test]
 fn polars_attribution_is_query_attribution() {
     let dir = tempfile::tempdir().unwrap();
-    ingest(&["sample-logs"], dir.path());
+    ingest_logs(&["sample-logs"], dir.path());
     assert_in_readme(POLARS_ATTRIBUTION);
     let script = POLARS_ATTRIBUTION.replace("ct-store", &dir.path().display().to_string())
         + r#"
@@ -202,7 +185,7 @@ print(json.dumps(df.rows()))
 #[test]
 fn duckdb_attribution_is_query_attribution() {
     let dir = tempfile::tempdir().unwrap();
-    ingest(&["sample-logs"], dir.path());
+    ingest_logs(&["sample-logs"], dir.path());
     let store = dir.path().display().to_string();
     let sql = format!(
         "SELECT e.event_id, s.gh_repository, s.gh_ref, s.gh_environment, s.role_arn, s.gh_run_id, s.subject
@@ -226,7 +209,7 @@ fn duckdb_attribution_is_query_attribution() {
 #[test]
 fn the_sessions_table_holds_each_successful_assumption_once() {
     let dir = tempfile::tempdir().unwrap();
-    let run = ingest(&["sample-logs"], dir.path());
+    let run = ingest_logs(&["sample-logs"], dir.path());
     let records = sample_records();
     let expected: BTreeSet<(String, String, String)> = records
         .iter()
@@ -336,8 +319,8 @@ fn a_key_issued_in_one_ingest_is_attributed_in_the_next() {
     let logs = tempfile::tempdir().unwrap();
     let store = tempfile::tempdir().unwrap();
     let (a, b) = two_days(logs.path());
-    ingest(&[path_str(&a)], store.path());
-    ingest(&[path_str(&b)], store.path());
+    ingest_logs(&[path_str(&a)], store.path());
+    ingest_logs(&[path_str(&b)], store.path());
     let st = path_str(store.path());
     // The window holds only the calls: the session comes from the table.
     let q = ctaudit(&[
@@ -407,7 +390,7 @@ fn a_key_issued_in_one_ingest_is_attributed_in_the_next() {
 #[test]
 fn a_store_from_before_the_sessions_table_gets_it_filled_in() {
     let dir = tempfile::tempdir().unwrap();
-    ingest(&["sample-logs"], dir.path());
+    ingest_logs(&["sample-logs"], dir.path());
     let table = |store: &Path| {
         ctaudit(&[
             "query",
@@ -433,7 +416,7 @@ fn a_store_from_before_the_sessions_table_gets_it_filled_in() {
     assert_eq!(q.code, 0, "{}", q.stderr);
     assert_ne!(q.stdout, "n\n0\n");
     // The next writer fills it in, whole.
-    let run = ingest(&["sample-logs", "--reread"], dir.path());
+    let run = ingest_logs(&["sample-logs", "--reread"], dir.path());
     assert!(
         run.stdout.contains("0 events added, 215 already stored"),
         "{}",

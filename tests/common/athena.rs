@@ -3,39 +3,25 @@
 //! results served by moto's Athena or the loopback one, and the
 //! environments that point the SDK at them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
 
 use super::fake_athena::FakeAthena;
 use super::moto::Moto;
-use super::{SAMPLE_WINDOW, aws_env, ctaudit, ctaudit_env, path_str};
+use super::{SAMPLE_WINDOW, aws_env, ctaudit, ctaudit_env};
 
-/// python3 with duckdb and sqlglot, or `None` (saying so) when they are
-/// missing and not required.
+/// python3 with duckdb and sqlglot (see [`super::python_has`]).
 pub fn has_checker(test: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import duckdb, sqlglot"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CTAUDIT_REQUIRE_PYDATA").is_none(),
-            "CTAUDIT_REQUIRE_PYDATA is set but python3 cannot import duckdb and sqlglot"
-        );
-        eprintln!(
-            "SKIPPED {test}: python3 with duckdb and sqlglot is not installed (.ci/run installs them)"
-        );
-    }
-    ok
+    super::python_has(test, "duckdb, sqlglot")
 }
 
 pub const TABLE: [&str; 4] = ["--database", "audit", "--table", "ct"];
 
-/// The rows DuckDB computes for the SQL `report --athena` would send over
-/// the trail at `logs`.
-pub fn duckdb_rows(dir: &Path, logs: &str, report: &[&str]) -> Value {
+/// ctaudit's table DDL (`athena table`) for the sample's accounts and
+/// regions, written in `dir` for the checker.
+fn write_ddl(dir: &Path) -> PathBuf {
     let ddl = ctaudit(
         &[
             &["athena", "table", "--s3", "s3://trail/AWSLogs/"][..],
@@ -54,18 +40,20 @@ pub fn duckdb_rows(dir: &Path, logs: &str, report: &[&str]) -> Value {
         .concat(),
     );
     assert_eq!(ddl.code, 0, "{}", ddl.stderr);
-    let sql = ctaudit(&[report, &["--athena", "--show-sql"], &TABLE].concat());
-    assert_eq!(sql.code, 0, "{}", sql.stderr);
-    let (ddl_file, sql_file) = (dir.join("ddl.sql"), dir.join("query.sql"));
-    std::fs::write(&ddl_file, &ddl.stdout).unwrap();
-    std::fs::write(&sql_file, &sql.stdout).unwrap();
+    let file = dir.join("ddl.sql");
+    std::fs::write(&file, &ddl.stdout).unwrap();
+    file
+}
+
+/// What `tests/athena/duckdb_check.py` makes of `sql` over the trail at
+/// `logs`, with the table `ddl` declares: `{"columns", "rows"}`.
+fn run_checker(ddl: &Path, sql: &str, dir: &Path, logs: &str) -> Value {
+    let sql_file = dir.join("query.sql");
+    std::fs::write(&sql_file, sql).unwrap();
     let out = Command::new("python3")
-        .args([
-            "tests/athena/duckdb_check.py",
-            path_str(&ddl_file),
-            path_str(&sql_file),
-            logs,
-        ])
+        .arg("tests/athena/duckdb_check.py")
+        .args([ddl, &sql_file])
+        .arg(logs)
         .current_dir(super::root())
         .output()
         .unwrap();
@@ -75,6 +63,32 @@ pub fn duckdb_rows(dir: &Path, logs: &str, report: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The checker's result as column names and rows of cells.
+fn cells(result: &Value) -> super::fake_athena::Result {
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let columns = result["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| text(c).unwrap())
+        .collect();
+    let rows = result["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().iter().map(text).collect())
+        .collect();
+    (columns, rows)
+}
+
+/// The rows DuckDB computes for the SQL `report --athena` would send over
+/// the trail at `logs`.
+pub fn duckdb_rows(dir: &Path, logs: &str, report: &[&str]) -> Value {
+    let sql = ctaudit(&[report, &["--athena", "--show-sql"], &TABLE].concat());
+    assert_eq!(sql.code, 0, "{}", sql.stderr);
+    run_checker(&write_ddl(dir), &sql.stdout, dir, logs)
 }
 
 /// Queues `result` (columns and rows of text) as moto's answer to the next
@@ -132,11 +146,7 @@ pub fn both_ways_with(
     let moto = Moto::start(test)?;
     moto.put("athena-results", &[]);
     let dir = tempfile::tempdir().unwrap();
-    let report = [
-        &["report", "--policy", policy, "--format", "json"][..],
-        &SAMPLE_WINDOW,
-    ]
-    .concat();
+    let report = report_json(policy);
     let rows = duckdb_rows(dir.path(), logs, &report);
     serve(&moto, &rows);
     // moto's Athena has no GetTableMetadata: the scan is estimated in
@@ -157,28 +167,19 @@ pub fn both_ways_with(
     Some((from_athena, from_logs, rows))
 }
 
+/// `report` with `policy`, as JSON, over the sample's window (the source
+/// follows).
+pub fn report_json(policy: &str) -> Vec<&str> {
+    [
+        &["report", "--policy", policy, "--format", "json"][..],
+        &SAMPLE_WINDOW,
+    ]
+    .concat()
+}
+
 /// The sample's rows as DuckDB computes them for `report`, as cells.
-pub fn sample_rows(dir: &Path, report: &[&str]) -> (Vec<String>, Vec<Vec<Option<String>>>) {
-    let rows = duckdb_rows(dir, "sample-logs", report);
-    let columns = rows["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect();
-    let cells = rows["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_str().map(str::to_string))
-                .collect()
-        })
-        .collect();
-    (columns, cells)
+pub fn sample_rows(dir: &Path, report: &[&str]) -> super::fake_athena::Result {
+    cells(&duckdb_rows(dir, "sample-logs", report))
 }
 
 /// The environment for a loopback Athena, and S3 (moto) for the listing.
@@ -201,53 +202,7 @@ pub fn sample_table() -> Value {
 /// An executor for the loopback Athena that runs each query's SQL in
 /// DuckDB over the trail at `logs` (as `duckdb_check.py` does).
 pub fn duckdb_executor(dir: &Path, logs: &str) -> super::fake_athena::Executor {
-    let ddl = ctaudit(&[
-        "athena",
-        "table",
-        "--s3",
-        "s3://trail/AWSLogs/",
-        "--account",
-        "111122223333",
-        "--region",
-        "us-east-1",
-        "--database",
-        "audit",
-        "--table",
-        "ct",
-    ]);
-    let ddl_file = dir.join("ddl.sql");
-    std::fs::write(&ddl_file, &ddl.stdout).unwrap();
+    let ddl = write_ddl(dir);
     let (dir, logs) = (dir.to_owned(), logs.to_string());
-    Box::new(move |sql: &str| {
-        let sql_file = dir.join("query.sql");
-        std::fs::write(&sql_file, sql).unwrap();
-        let out = Command::new("python3")
-            .args(["tests/athena/duckdb_check.py"])
-            .args([&ddl_file, &sql_file])
-            .arg(&logs)
-            .current_dir(super::root())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let text = |v: &Value| v.as_str().map(str::to_string);
-        (
-            v["columns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| text(c).unwrap())
-                .collect(),
-            v["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_array().unwrap().iter().map(text).collect())
-                .collect(),
-        )
-    })
+    Box::new(move |sql: &str| cells(&run_checker(&ddl, sql, &dir, &logs)))
 }

@@ -91,6 +91,56 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Whether python3 can import `modules` (`"duckdb, sqlglot"`); when it
+/// cannot, says that `test` is skipped, or fails when CTAUDIT_REQUIRE_PYDATA
+/// is set (`.ci/run` installs them and sets it).
+pub fn python_has(test: &str, modules: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CTAUDIT_REQUIRE_PYDATA").is_none(),
+            "CTAUDIT_REQUIRE_PYDATA is set but python3 cannot import {modules}"
+        );
+        eprintln!("SKIPPED {test}: python3 with {modules} is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// The names `query --list` printed (its unindented lines): all of
+/// `queries/`, eight or more.
+pub fn named_queries(list: &Run) -> Vec<&str> {
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let names: Vec<&str> = list
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    names
+}
+
+/// `--param`s that every named query in `queries/` takes on the sample.
+pub const QUERY_PARAMS: [&str; 6] = [
+    "--param",
+    "since=2026-11-19 00:00:00",
+    "--param",
+    "repo=acme/api",
+    "--param",
+    "prefix=20.",
+];
+
+/// `ingest --logs LOGS… --store STORE`, which must succeed.
+pub fn ingest_logs(logs: &[&str], store: &Path) -> Run {
+    let mut args = vec!["ingest", "--store", path_str(store), "--logs"];
+    args.extend(logs);
+    let run = ctaudit(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run
+}
+
 /// The sample trail's log files (digests and the policy left out), sorted.
 pub fn sample_log_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
