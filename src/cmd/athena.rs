@@ -132,8 +132,8 @@ pub fn run(
             writeln!(
                 stderr,
                 "ctaudit: Athena query {}: {}",
-                done.query_id,
-                sql.lines().next().unwrap_or("")
+                terminal(&done.query_id),
+                terminal(sql.lines().next().unwrap_or(""))
             )?;
         }
     }

@@ -64,7 +64,7 @@ pub fn pull(
         writeln!(
             stderr,
             "ctaudit: Athena: {} ({} key{} selected)",
-            queries,
+            crate::output::escape::terminal(&queries),
             keys.len(),
             if keys.len() == 1 { "" } else { "s" },
         )?;
