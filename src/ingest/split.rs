@@ -133,12 +133,19 @@ struct NotWholeRecords;
 /// list of well-formed values (damage, or a cut inside a record).
 fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> {
     if super::container::scan_enabled() {
-        // Validated whole before anything is delivered.
-        let elements = super::scan::values(run).map_err(|_| NotWholeRecords)?;
-        for range in elements {
-            read_record(&run[range], sink);
+        // Validated whole before anything is delivered. A run the scanner
+        // leaves to serde (an element that is not an object) is read by
+        // serde below; one it finds damaged, serde would reject too.
+        match super::scan::values(run) {
+            Ok(elements) => {
+                for range in elements {
+                    read_record(&run[range], sink);
+                }
+                return Ok(());
+            }
+            Err(super::scan::Refused::Invalid) => return Err(NotWholeRecords),
+            Err(super::scan::Refused::Unsupported) => {}
         }
-        return Ok(());
     }
     let mut rest = run;
     loop {

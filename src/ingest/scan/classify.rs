@@ -116,6 +116,14 @@ mod x86 {
 
     use super::Masks;
 
+    #[inline(always)]
+    fn opaque(mut x: u64) -> u64 {
+        unsafe {
+            std::arch::asm!("/* {0} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags))
+        };
+        x
+    }
+
     /// Generates the classification for one vector width: `$load` reads a
     /// vector, `$eq` compares bytes, `$max` is the unsigned byte maximum,
     /// `$mask` turns a comparison into bits.
@@ -156,7 +164,18 @@ mod x86 {
                     m.control |= bits!($eq($max(v, low), low));
                     i += $width;
                 }
-                m
+                Masks {
+                    quote: opaque(m.quote),
+                    backslash: opaque(m.backslash),
+                    open_brace: opaque(m.open_brace),
+                    close_brace: opaque(m.close_brace),
+                    open_bracket: opaque(m.open_bracket),
+                    close_bracket: opaque(m.close_bracket),
+                    colon: opaque(m.colon),
+                    comma: opaque(m.comma),
+                    ws: opaque(m.ws),
+                    control: opaque(m.control),
+                }
             }
         };
     }
