@@ -2,9 +2,10 @@
 //! replaces for `Records` files: on generated, mutated and real files, a
 //! text the scanner accepts is one serde_json accepts with the same
 //! elements, a text serde_json rejects the scanner rejects, and the usual
-//! CloudTrail file is accepted. Then whole runs with the scanner
-//! (`CTAUDIT_SCAN=simd`) and with serde alone (`CTAUDIT_SCAN=serde`) give
-//! the same findings and counts.
+//! CloudTrail file is accepted (every file of the benchmark's generator,
+//! both mixes). Then whole runs with the scanner (`CTAUDIT_SCAN=simd`) and
+//! with serde alone (`CTAUDIT_SCAN=serde`) give the same findings and
+//! counts, on the sample, the real corpus and generated trails.
 
 mod common;
 
@@ -227,42 +228,80 @@ fn both(args: &[&str]) -> (Value, Value) {
     (json(&with), json(&without))
 }
 
+/// Whole runs over `trail` with the scanner and with serde alone: the
+/// same input counts, summary and findings, read whole and cut into runs.
+/// Returns how many findings both had.
+fn runs_agree(trail: &Path, extra: &[&str]) -> usize {
+    let args = |more: &[&'static str]| {
+        let mut a = vec!["report", "--logs", path_str(trail)];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(more);
+        a.extend(["--format", "json"]);
+        a
+    };
+    let (a, b) = both(&args(&["--report", "all"]));
+    assert_eq!(a["input"], b["input"], "{}", trail.display());
+    assert_eq!(a["summary"], b["summary"]);
+    assert_eq!(a["findings"], b["findings"]);
+    // Large files are cut and read on several threads: the scanner checks
+    // each run there.
+    let split = |scan: &str| {
+        json(&ctaudit_env(
+            &args(&[]),
+            &[
+                ("CTAUDIT_SPLIT_MIN_BYTES", "0".to_string()),
+                ("CTAUDIT_SCAN", scan.to_string()),
+            ],
+        ))
+    };
+    let (c, d) = (split("simd"), split("serde"));
+    assert_eq!(c["input"], d["input"], "split: {}", trail.display());
+    assert_eq!(c["findings"], d["findings"]);
+    a["findings"].as_array().map_or(0, Vec::len)
+}
+
 #[test]
 fn whole_runs_agree_with_serde_alone() {
     let mut trails = vec![common::root().join("sample-logs")];
     trails.extend(real_corpus("whole_runs_agree_with_serde_alone"));
     for trail in trails {
-        let (a, b) = both(&[
-            "report",
-            "--logs",
-            path_str(&trail),
-            "--report",
-            "all",
-            "--format",
-            "json",
-        ]);
-        assert_eq!(a["input"], b["input"], "{}", trail.display());
-        assert_eq!(a["summary"], b["summary"]);
-        assert_eq!(a["findings"], b["findings"]);
-        // Large files are cut and read on several threads: the scanner
-        // checks each run there.
-        let (a, b) = (
-            json(&ctaudit_env(
-                &["report", "--logs", path_str(&trail), "--format", "json"],
-                &[
-                    ("CTAUDIT_SPLIT_MIN_BYTES", "0".to_string()),
-                    ("CTAUDIT_SCAN", "simd".to_string()),
-                ],
-            )),
-            json(&ctaudit_env(
-                &["report", "--logs", path_str(&trail), "--format", "json"],
-                &[
-                    ("CTAUDIT_SPLIT_MIN_BYTES", "0".to_string()),
-                    ("CTAUDIT_SCAN", "serde".to_string()),
-                ],
-            )),
+        runs_agree(&trail, &[]);
+    }
+}
+
+/// The benchmark's generator (both mixes: 5-minute files of 500 events and
+/// hourly files of 6,000): every file is the scanner's, with serde's
+/// records, and whole runs with its policy find the same.
+#[test]
+fn generated_trails_are_read_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    for mix in ["heavy", "lean"] {
+        let (trail, policy) = (dir.path().join(mix), dir.path().join(format!("{mix}.toml")));
+        let made = std::process::Command::new("python3")
+            .args(["scripts/gen-trail.py", path_str(&trail)])
+            .args(["--events", "8000", "--mix", mix, "--jobs", "1"])
+            .args(["--policy", path_str(&policy)])
+            .current_dir(common::root())
+            .output()
+            .expect("python3 runs the generator");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
         );
-        assert_eq!(a["input"], b["input"], "split: {}", trail.display());
-        assert_eq!(a["findings"], b["findings"]);
+        let files = texts(&trail);
+        assert!(files.len() > 10, "{mix}: {} files", files.len());
+        for (path, text) in &files {
+            if let Err(e) = agree(text) {
+                panic!("{}: {e}", path.display());
+            }
+            assert!(
+                scan::records(text).is_ok(),
+                "the scanner refused a generated file: {}",
+                path.display()
+            );
+        }
+        let found = runs_agree(&trail, &["--policy", path_str(&policy)]);
+        assert!(found > 50, "{mix}: {found} findings");
     }
 }
