@@ -139,9 +139,9 @@ fn read_checked(bytes: &[u8], text: Option<&str>, sink: &mut dyn EventSink) -> O
     // can then skip checking each string again (a tenth of its time).
     // Invalid UTF-8 takes the checking path, which says where the damage is.
     // Where the scanner is on (see `scan_enabled`), CloudTrail's own
-    // format, read for reports, goes to the scanner, which validates the whole file before a record
-    // is delivered; anything it does not accept is read by serde below,
-    // which locates damage.
+    // format, read for reports, goes to the scanner, which validates the
+    // whole file before a record is delivered; anything it does not accept
+    // is read by serde below, which locates damage.
     if let (b'{', Some(text), true) = (bytes[first], text, sink.skims() && scan_enabled())
         && let Ok(elements) = super::scan::records(text)
     {
