@@ -16,8 +16,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::athena::{TABLE, athena_env, both_ways, duckdb_executor, has_checker};
 use common::fake_athena::{FakeAthena, Plan};
 use common::{SAMPLE_WINDOW, ctaudit, ctaudit_env, findings, json, path_str};
@@ -27,24 +25,7 @@ use serde_json::json;
 fn report_athena_on_a_generated_trail_finds_what_report_logs_finds() {
     let dir = tempfile::tempdir().unwrap();
     let (trail, policy) = (dir.path().join("trail"), dir.path().join("policy.toml"));
-    let made = Command::new("python3")
-        .args([
-            "scripts/gen-trail.py",
-            path_str(&trail),
-            "--events",
-            "6000",
-            "--mix",
-            "lean",
-        ])
-        .args(["--jobs", "1", "--policy", path_str(&policy)])
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    common::gen_trail(&trail, 6000, "lean", Some(&policy));
     let test = "report_athena_on_a_generated_trail_finds_what_report_logs_finds";
     let Some((from_athena, from_logs, rows)) = both_ways(test, path_str(&trail), path_str(&policy))
     else {

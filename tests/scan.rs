@@ -277,18 +277,7 @@ fn generated_trails_are_read_alike() {
     let dir = tempfile::tempdir().unwrap();
     for mix in ["heavy", "lean"] {
         let (trail, policy) = (dir.path().join(mix), dir.path().join(format!("{mix}.toml")));
-        let made = std::process::Command::new("python3")
-            .args(["scripts/gen-trail.py", path_str(&trail)])
-            .args(["--events", "8000", "--mix", mix, "--jobs", "1"])
-            .args(["--policy", path_str(&policy)])
-            .current_dir(common::root())
-            .output()
-            .expect("python3 runs the generator");
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
+        common::gen_trail(&trail, 8000, mix, Some(&policy));
         let files = texts(&trail);
         assert!(files.len() > 10, "{mix}: {} files", files.len());
         for (path, text) in &files {

@@ -651,22 +651,7 @@ fn the_webhook_gets_a_short_summary_and_a_failed_delivery_exits_2() {
 /// A generated trail of 40 files, made once for the kill tests.
 fn generated_trail(dir: &Path) -> PathBuf {
     let trail = dir.join("trail");
-    let status = Command::new("python3")
-        .args([
-            "scripts/gen-trail.py",
-            path_str(&trail),
-            "--events",
-            "20000",
-            "--mix",
-            "lean",
-            "--jobs",
-            "1",
-        ])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .status()
-        .expect("python3 runs");
-    assert!(status.success());
+    common::gen_trail(&trail, 20000, "lean", None);
     trail
 }
 

@@ -141,6 +141,26 @@ pub fn ingest_logs(logs: &[&str], store: &Path) -> Run {
     run
 }
 
+/// A trail from the benchmark's generator (`scripts/gen-trail.py`, one
+/// job) in `out`, with the policy it is judged by written to `policy` when
+/// given; the generator must succeed.
+pub fn gen_trail(out: &Path, events: u32, mix: &str, policy: Option<&Path>) {
+    let mut command = Command::new("python3");
+    command
+        .args(["scripts/gen-trail.py", path_str(out), "--jobs", "1"])
+        .args(["--events", &events.to_string(), "--mix", mix])
+        .current_dir(root());
+    if let Some(policy) = policy {
+        command.args(["--policy", path_str(policy)]);
+    }
+    let made = command.output().expect("python3 runs the generator");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
 /// The sample trail's log files (digests and the policy left out), sorted.
 pub fn sample_log_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
