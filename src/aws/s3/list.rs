@@ -1,168 +1,18 @@
-//! Trails delivered to S3: list only what the window needs, then download
-//! and parse concurrently.
-//!
-//! Listing walks CloudTrail's layout,
-//! `AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/`, one level
-//! at a time with `/` as the delimiter, narrowed by `--account` and
-//! `--region`. With `--since`, each region's day folders are named
-//! directly (one listing per day, never the whole bucket); without it, the
-//! year, month and day folders are listed and those outside the window are
-//! passed over, as for local folders. `CloudTrail-Digest/` is never
-//! listed. A prefix outside the layout is listed as it is.
-//!
-//! Objects are fetched (bounded concurrency) and handed, whole, to the same
-//! gzip/JSON path as local files ([`crate::ingest::ingest_blobs`]).
+//! Listing a trail's bucket one level of CloudTrail's layout at a time,
+//! narrowed by the scope (see the module above).
 
-use std::collections::BTreeSet;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::Client;
-use serde::Serialize;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
-use super::describe_error;
-use crate::ingest::Blob;
+use super::super::describe_error;
+use super::{CONCURRENCY, Listing, Object, S3Url, Scope};
 use crate::ingest::discover::{DELIVERY_LAG_MS, folder_outside_window};
 use crate::ingest::summary::{FailReason, FileFailure, InputSummary, SkipFile};
-use crate::time::{Millis, Window};
-
-/// Listings (and downloads) in flight at once.
-const CONCURRENCY: usize = 16;
-
-/// `s3://bucket/prefix`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Url {
-    pub bucket: String,
-    /// Without a leading `/`; empty for the whole bucket.
-    pub prefix: String,
-}
-
-impl FromStr for S3Url {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let rest = s
-            .strip_prefix("s3://")
-            .ok_or_else(|| format!("`{s}` is not an s3://bucket/prefix URL"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(format!("`{s}` names no bucket"));
-        }
-        Ok(S3Url {
-            bucket: bucket.to_string(),
-            prefix: prefix.trim_start_matches('/').to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for S3Url {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.prefix)
-    }
-}
-
-/// What to list: the window and the narrowing flags.
-#[derive(Debug, Clone)]
-pub struct Scope {
-    pub window: Window,
-    /// What an open-ended window ends at.
-    pub now: Millis,
-    pub accounts: Vec<String>,
-    pub regions: Vec<String>,
-}
-
-/// One object to read.
-#[derive(Debug, Clone)]
-pub struct Object {
-    pub key: String,
-    pub size: u64,
-    /// The object's ETag as listed (it changes when the object does).
-    pub etag: Option<String>,
-}
-
-/// How the listing of one bucket went.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Listing {
-    pub url: String,
-    /// `ListObjectsV2` requests sent (one per page).
-    pub list_requests: u64,
-    pub accounts: BTreeSet<String>,
-    pub regions: BTreeSet<String>,
-    /// Day folders listed.
-    pub days_listed: u64,
-    pub objects: u64,
-    pub bytes: u64,
-    #[serde(skip)]
-    pub keys: Vec<Object>,
-}
-
-impl Listing {
-    /// One line per fact, for the report header.
-    pub fn describe(&self) -> Vec<String> {
-        let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
-        let mut lines = vec![format!(
-            "S3 {}: {} objects ({} bytes) in {} day folders, {} list requests",
-            self.url, self.objects, self.bytes, self.days_listed, self.list_requests
-        )];
-        if !self.accounts.is_empty() {
-            lines.push(format!(
-                "  accounts: {}; regions: {}",
-                join(&self.accounts),
-                join(&self.regions)
-            ));
-        }
-        lines
-    }
-}
-
-/// A client for one bucket, in the bucket's own region (asked with
-/// `HeadBucket`, which also tells a missing bucket from a forbidden one).
-pub async fn bucket_client(sdk: &SdkConfig, url: &S3Url) -> Result<Client, String> {
-    let client = client(sdk, super::home_region(sdk));
-    let head = client.head_bucket().bucket(&url.bucket).send().await;
-    let region = match head {
-        Ok(out) => out.bucket_region().map(str::to_owned),
-        Err(e) => {
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            let region = e
-                .raw_response()
-                .and_then(|r| r.headers().get("x-amz-bucket-region"))
-                .map(str::to_owned);
-            match (status, region) {
-                (Some(301 | 400), Some(region)) => Some(region),
-                (Some(404), _) => return Err(format!("bucket {} does not exist", url.bucket)),
-                (Some(403), _) => {
-                    return Err(format!(
-                        "access denied to bucket {} (needs s3:ListBucket and s3:GetObject)",
-                        url.bucket
-                    ));
-                }
-                _ => return Err(format!("bucket {}: {}", url.bucket, describe_error(&e))),
-            }
-        }
-    };
-    Ok(match region {
-        Some(r) if Some(r.as_str()) != client.config().region().map(|r| r.as_ref()) => {
-            self::client(sdk, Region::new(r))
-        }
-        _ => client,
-    })
-}
-
-fn client(sdk: &SdkConfig, region: Region) -> Client {
-    // An S3-compatible endpoint on a host name of its own (loopback, MinIO)
-    // cannot take the bucket as a subdomain.
-    let custom_endpoint =
-        sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let conf = aws_sdk_s3::config::Builder::from(sdk)
-        .region(region)
-        .force_path_style(custom_endpoint)
-        .build();
-    Client::from_conf(conf)
-}
+use crate::time::Millis;
 
 /// Lists the objects of `url` that the scope needs. Folders that cannot be
 /// listed are reported in `summary` and the rest goes on.
@@ -264,7 +114,7 @@ pub async fn list(
 
 /// Object names a trail's logs have: `.json.gz` (CloudTrail), `.json`,
 /// JSON lines, gzip.
-fn looks_like_log_name(key: &str) -> bool {
+pub(super) fn looks_like_log_name(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
     [".json", ".gz", ".jsonl", ".ndjson"]
         .iter()
@@ -282,7 +132,7 @@ fn normalize(prefix: &str) -> String {
 /// The day folders of a region folder that can hold events of the window
 /// (a day folder holds files delivered that day, so it may hold events of
 /// the hours before). `None` when the window has no start.
-fn day_prefixes(region_prefix: &str, scope: &Scope) -> Vec<String> {
+pub(super) fn day_prefixes(region_prefix: &str, scope: &Scope) -> Vec<String> {
     let Some(since) = scope.window.since else {
         return Vec::new();
     };
@@ -498,127 +348,5 @@ impl Lister {
                 .collect();
         }
         level
-    }
-}
-
-/// Downloads the objects (at most [`CONCURRENCY`] at once) and sends each,
-/// whole, on `tx`; a failed download is sent as a failed blob.
-pub async fn fetch(
-    client: Client,
-    bucket: String,
-    objects: Vec<Object>,
-    max_bytes: u64,
-    tx: mpsc::Sender<Blob>,
-) {
-    let limit = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut handles = Vec::with_capacity(objects.len());
-    for o in objects {
-        let permit = limit.clone().acquire_owned().await.expect("semaphore open");
-        let (client, bucket, tx) = (client.clone(), bucket.clone(), tx.clone());
-        handles.push(tokio::spawn(async move {
-            let name = format!("s3://{bucket}/{}", o.key);
-            // An object larger than the cap is not downloaded: the reader
-            // reports it as too large by its listed size.
-            let bytes = if o.size > max_bytes {
-                Ok(Vec::new())
-            } else {
-                get(&client, &bucket, &o.key).await
-            };
-            drop(permit);
-            let _ = tx
-                .send(Blob {
-                    name,
-                    size: o.size,
-                    bytes,
-                })
-                .await;
-        }));
-    }
-    for h in handles {
-        let _ = h.await;
-    }
-}
-
-/// One object, whole.
-pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
-    let out = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| describe_error(&e))?;
-    let body = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| format!("reading the object: {e}"))?;
-    Ok(body.into_bytes().to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::time::{Bound, parse_bound};
-
-    #[test]
-    fn s3_urls() {
-        let u: S3Url = "s3://trail-bucket/org/AWSLogs/".parse().unwrap();
-        assert_eq!(u.bucket, "trail-bucket");
-        assert_eq!(u.prefix, "org/AWSLogs/");
-        let u: S3Url = "s3://trail-bucket".parse().unwrap();
-        assert_eq!(u.prefix, "");
-        assert!("trail-bucket/x".parse::<S3Url>().is_err());
-        assert!("s3:///x".parse::<S3Url>().is_err());
-    }
-
-    #[test]
-    fn day_prefixes_cover_the_window_and_late_deliveries_only() {
-        let now = parse_bound("2026-11-22T12:00:00Z", Bound::Since, 0).unwrap();
-        let scope = Scope {
-            window: Window {
-                since: Some(parse_bound("2026-11-16", Bound::Since, 0).unwrap()),
-                until: Some(parse_bound("2026-11-18", Bound::Until, 0).unwrap()),
-            },
-            now,
-            accounts: vec![],
-            regions: vec![],
-        };
-        let r = "AWSLogs/111122223333/CloudTrail/eu-west-1/";
-        assert_eq!(
-            day_prefixes(r, &scope),
-            [
-                format!("{r}2026/11/16/"),
-                format!("{r}2026/11/17/"),
-                format!("{r}2026/11/18/"),
-                // Files delivered just after midnight hold the last events.
-                format!("{r}2026/11/19/"),
-            ]
-        );
-        let open_ended = Scope {
-            window: Window {
-                since: Some(parse_bound("2026-11-21", Bound::Since, 0).unwrap()),
-                until: None,
-            },
-            ..scope.clone()
-        };
-        assert_eq!(
-            day_prefixes(r, &open_ended),
-            [format!("{r}2026/11/21/"), format!("{r}2026/11/22/")]
-        );
-        let no_start = Scope {
-            window: Window::default(),
-            ..scope
-        };
-        assert!(day_prefixes(r, &no_start).is_empty());
-    }
-
-    #[test]
-    fn log_names() {
-        assert!(looks_like_log_name(
-            "AWSLogs/1/CloudTrail/us-east-1/2026/11/01/1_CloudTrail_us-east-1_20261101T0000Z_x.json.gz"
-        ));
-        assert!(looks_like_log_name("exports/events.jsonl"));
-        assert!(!looks_like_log_name("exports/README.md"));
     }
 }

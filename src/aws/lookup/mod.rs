@@ -9,9 +9,7 @@
 //! out on a bounded channel as they arrive, so memory follows what the
 //! reports keep, not the history's length.
 
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -22,7 +20,13 @@ use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use serde::Serialize;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+
+mod pace;
+mod summary;
+
+pub use pace::Pacer;
+use pace::Progress;
+pub use summary::{ApiSummary, RegionOutcome};
 
 use super::{backoff, describe_error};
 use crate::time::Millis;
@@ -152,142 +156,6 @@ pub struct Page {
     pub source: Arc<str>,
     /// Each result's `CloudTrailEvent` string.
     pub events: Vec<String>,
-}
-
-/// How one region's pull went.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RegionOutcome {
-    pub region: String,
-    /// Requests sent, retries included.
-    pub requests: u64,
-    pub pages: u64,
-    /// Results per lookup, in the plan's order.
-    pub events: Vec<u64>,
-    /// Retried answers by kind (`throttled`, `server-error`, `network`).
-    pub retried: BTreeMap<&'static str, u64>,
-    /// Why the region was given up, if it was (its pages so far are kept).
-    pub error: Option<String>,
-}
-
-/// What was asked of the API, for the run's summary.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ApiSummary {
-    pub start: String,
-    pub end: String,
-    /// The lookups, in the order each region was asked.
-    pub lookups: Vec<String>,
-    pub regions: Vec<RegionOutcome>,
-    /// The IAM inventory behind the `AccessKeyId` lookups, when the
-    /// IAM-user-key report ran.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keys: Option<super::keys::KeyInventory>,
-}
-
-impl ApiSummary {
-    pub fn new(
-        plan: &Plan,
-        regions: Vec<RegionOutcome>,
-        keys: Option<super::keys::KeyInventory>,
-    ) -> Self {
-        ApiSummary {
-            start: crate::time::format_millis(plan.start),
-            end: crate::time::format_millis(plan.end),
-            lookups: plan
-                .lookups
-                .iter()
-                .map(|l| Lookup::describe(l.as_ref()))
-                .collect(),
-            regions,
-            keys,
-        }
-    }
-
-    /// One line per fact, for the report header.
-    pub fn describe(&self) -> Vec<String> {
-        let sum = |f: &dyn Fn(&RegionOutcome) -> u64| self.regions.iter().map(f).sum::<u64>();
-        let names: Vec<&str> = self.regions.iter().map(|r| r.region.as_str()).collect();
-        let mut lines = vec![format!(
-            "CloudTrail API: {} to {}, {} region(s) ({}), {} requests, {} pages",
-            self.start,
-            self.end,
-            names.len(),
-            names.join(", "),
-            sum(&|r| r.requests),
-            sum(&|r| r.pages),
-        )];
-        let mut retried: BTreeMap<&str, u64> = BTreeMap::new();
-        for r in &self.regions {
-            for (k, v) in &r.retried {
-                *retried.entry(k).or_default() += v;
-            }
-        }
-        if !retried.is_empty() {
-            let parts: Vec<String> = retried.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            lines.push(format!("  retried: {}", parts.join(", ")));
-        }
-        let key_owner = |value: &str| {
-            self.keys
-                .as_ref()
-                .and_then(|k| k.keys.iter().find(|k| k.access_key_id == value))
-                .map(|k| format!(" ({}, {})", k.user, k.status.to_lowercase()))
-                .unwrap_or_default()
-        };
-        for (i, lookup) in self.lookups.iter().enumerate() {
-            let events: u64 = sum(&|r| r.events.get(i).copied().unwrap_or(0));
-            let owner = lookup
-                .strip_prefix("AccessKeyId=")
-                .map(key_owner)
-                .unwrap_or_default();
-            lines.push(format!("  looked up {lookup}{owner}: {events} events"));
-        }
-        if let Some(keys) = &self.keys {
-            if keys.keys.is_empty() {
-                lines.push("  IAM lists no long-lived user keys".to_string());
-            }
-            if keys.root_has_keys {
-                lines.push(
-                    "  the root user has access keys (looked up by user name: their ids cannot be listed)"
-                        .to_string(),
-                );
-            }
-            for user in &keys.allowed_users {
-                lines.push(format!(
-                    "  not looked up: keys of {user} (allowed by the policy)"
-                ));
-            }
-            lines.push(
-                "  keys deleted before this run cannot be listed: read the trail (--s3, --logs) to see their use"
-                    .to_string(),
-            );
-        }
-        lines
-    }
-}
-
-/// Spaces one region's requests at least `interval` apart.
-pub struct Pacer {
-    interval: Duration,
-    next: tokio::sync::Mutex<Instant>,
-}
-
-impl Pacer {
-    pub fn new(interval: Duration) -> Self {
-        Pacer {
-            interval,
-            next: tokio::sync::Mutex::new(Instant::now()),
-        }
-    }
-
-    /// Waits for this request's turn.
-    pub async fn wait(&self) {
-        let slot = {
-            let mut next = self.next.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + self.interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
-    }
 }
 
 /// Pulls every region of the plan side by side, sending pages on `tx` as
@@ -477,95 +345,5 @@ fn retry_kind(err: &SdkError<LookupEventsError>) -> Option<&'static str> {
     }
 }
 
-/// Pages and events per region on stderr, redrawn on one line, when stderr
-/// is a terminal.
-#[derive(Clone)]
-struct Progress {
-    shared: Option<Arc<ProgressShared>>,
-}
-
-struct ProgressShared {
-    regions: Mutex<BTreeMap<String, (u64, u64)>>,
-    stop: Mutex<Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
-}
-
-impl Progress {
-    fn start(regions: &[String]) -> Self {
-        if !std::io::stderr().is_terminal() {
-            return Progress { shared: None };
-        }
-        let shared = Arc::new(ProgressShared {
-            regions: Mutex::new(regions.iter().map(|r| (r.clone(), (0, 0))).collect()),
-            stop: Mutex::new(None),
-        });
-        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let drawing = shared.clone();
-        let handle = std::thread::spawn(move || {
-            while stop_rx.recv_timeout(Duration::from_millis(500)).is_err() {
-                let regions = drawing.regions.lock().expect("progress lock");
-                let parts: Vec<String> = regions
-                    .iter()
-                    .map(|(r, (p, e))| format!("{r}: {p} pages, {e} events"))
-                    .collect();
-                eprint!("\r\x1b[Kctaudit: LookupEvents {}", parts.join(" · "));
-            }
-            eprint!("\r\x1b[K");
-        });
-        *shared.stop.lock().expect("progress lock") = Some((stop_tx, handle));
-        Progress {
-            shared: Some(shared),
-        }
-    }
-
-    fn page(&self, region: &str, events: usize) {
-        if let Some(shared) = &self.shared {
-            let mut regions = shared.regions.lock().expect("progress lock");
-            let entry = regions.entry(region.to_string()).or_default();
-            entry.0 += 1;
-            entry.1 += events as u64;
-        }
-    }
-
-    /// Clears the line (before the report is printed).
-    fn stop(&self) {
-        let taken = self
-            .shared
-            .as_ref()
-            .and_then(|s| s.stop.lock().expect("progress lock").take());
-        if let Some((tx, handle)) = taken {
-            let _ = tx.send(());
-            let _ = handle.join();
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn the_pacer_spaces_requests() {
-        let pacer = Pacer::new(Duration::from_millis(500));
-        let t0 = Instant::now();
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            pacer.wait().await;
-            times.push(Instant::now() - t0);
-        }
-        assert_eq!(
-            times,
-            (0..5)
-                .map(|i| Duration::from_millis(500 * i))
-                .collect::<Vec<_>>()
-        );
-    }
-
-    #[test]
-    fn lookups_describe_themselves() {
-        assert_eq!(
-            Lookup::describe(Some(&Lookup::event_name("AssumeRoleWithWebIdentity"))),
-            "EventName=AssumeRoleWithWebIdentity"
-        );
-        assert_eq!(Lookup::describe(None), "all events");
-    }
-}
+mod tests;
