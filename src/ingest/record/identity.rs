@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{Flat, Identity, Key, Loose, key_is};
+use super::{Identity, Key, Loose, key_is};
 
 /// `userIdentity` as found: an object, or anything else (null, a string),
 /// which counts as no identity.
@@ -100,13 +100,13 @@ impl<'de> Visitor<'de> for SessionContextSeed<'_, 'de> {
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "sessionIssuer" => {
-                    let fields = map.next_value::<Flat<'de>>()?;
-                    self.0.session_issuer_arn = fields.get("arn");
-                    self.0.session_issuer_type = fields.get("type");
+                    let [arn, kind] = map.next_value_seed(Pick(["arn", "type"]))?;
+                    self.0.session_issuer_arn = arn;
+                    self.0.session_issuer_type = kind;
                 }
                 "webIdFederationData" => {
-                    let fields = map.next_value::<Flat<'de>>()?;
-                    self.0.federated_provider = fields.get("federatedProvider");
+                    let [provider] = map.next_value_seed(Pick(["federatedProvider"]))?;
+                    self.0.federated_provider = provider;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -127,5 +127,64 @@ impl<'de> Visitor<'de> for SessionContextSeed<'_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
+    }
+}
+
+/// The first scalar value under each of the names in one object (`Absent`
+/// where there is none), as [`super::Flat::get`] would find it, without
+/// collecting the object's other members: they are skipped unread. Anything
+/// that is not an object gives nothing.
+struct Pick<const N: usize>([&'static str; N]);
+
+impl<'de, const N: usize> DeserializeSeed<'de> for Pick<N> {
+    type Value = [Loose<'de>; N];
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for Pick<N> {
+    type Value = [Loose<'de>; N];
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out: [Loose<'de>; N] = std::array::from_fn(|_| Loose::Absent);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match self.0.iter().position(|name| *name == key) {
+                Some(i) if matches!(out[i], Loose::Absent) => {
+                    let value = map.next_value::<Loose<'de>>()?;
+                    if !matches!(value, Loose::Composite) {
+                        out[i] = value;
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Loose::Absent))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Loose::Absent))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Loose::Absent))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Loose::Absent))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Loose::Absent))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(std::array::from_fn(|_| Loose::Absent))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(std::array::from_fn(|_| Loose::Absent))
     }
 }

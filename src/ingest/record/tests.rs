@@ -53,6 +53,41 @@ fn session_context_issuer_is_read() {
     );
 }
 
+/// The session issuer's fields are read as `Flat::get` reads them: the
+/// first scalar under the name (a composite one is passed over, a `null`
+/// counts), escaped names decoded; anything but an object gives nothing.
+#[test]
+fn session_issuer_fields_are_picked_as_flat_reads_them() {
+    let issuers = [
+        r#"{"type":"Role","arn":"a1"}"#,
+        r#"{"arn":{"nested":"x"},"arn":"a2","type":["Role"],"type":"Role"}"#,
+        r#"{"arn":null,"arn":"a3"}"#,
+        r#"{"\u0061rn":"a4","arn":"later","extra":{"deep":[1,2,{"arn":"no"}]}}"#,
+        r#"{"ARN":"a5","Type":"Role"}"#,
+        r#"{"arn":12,"type":true}"#,
+        r#"{}"#,
+        r#"null"#,
+        r#""a string""#,
+        r#"[{"arn":"a6"}]"#,
+        r#"7"#,
+    ];
+    for issuer in issuers {
+        let text = format!(
+            r#"{{"userIdentity":{{"sessionContext":{{"sessionIssuer":{issuer},"webIdFederationData":{issuer}}}}}}}"#
+        );
+        let ev = parse(&text);
+        let id = ev.identity.expect("an identity");
+        let flat: Flat<'_> = serde_json::from_str(issuer).expect("valid JSON");
+        assert_eq!(id.session_issuer_arn, flat.get("arn"), "{issuer}");
+        assert_eq!(id.session_issuer_type, flat.get("type"), "{issuer}");
+        assert_eq!(
+            id.federated_provider,
+            flat.get("federatedProvider"),
+            "{issuer}"
+        );
+    }
+}
+
 #[test]
 fn assume_role_payload_from_objects_and_strings() {
     let ev = parse(
