@@ -50,6 +50,7 @@ impl AwsArgs {
     /// retries (for the calls that do not pace themselves) and timeouts.
     pub async fn sdk_config(&self) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -72,6 +73,33 @@ impl AwsArgs {
         rt.block_on(check_credentials(&sdk))?;
         Ok((rt, sdk))
     }
+}
+
+/// The SDK's HTTP client: HTTPS by rustls on ring, with the system's root
+/// certificates (the SDK's default client is the same on aws-lc, a second
+/// cryptography library to build beside the ring that polars and reqwest
+/// bring). Plain HTTP still works, for `AWS_ENDPOINT_URL` on loopback.
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// Whether a request failed in the TLS handshake (a certificate that is not
+/// trusted or not valid for the host, no protocol in common): rustls said
+/// no, and another attempt would get the same answer, so these are not
+/// retried.
+pub fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    // An io::Error's `source` skips the error it wraps (hyper-rustls wraps
+    // tokio-rustls' io::Error, which wraps rustls'): look inside by hand.
+    fn is_rustls(e: &(dyn std::error::Error + 'static)) -> bool {
+        e.is::<rustls::Error>()
+            || e.downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .is_some_and(|inner| is_rustls(inner))
+    }
+    std::iter::successors(Some(err), |e| e.source()).any(is_rustls)
 }
 
 /// The region global services (IAM, Account) and S3 are asked in when the

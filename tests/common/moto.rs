@@ -180,6 +180,7 @@ impl Moto {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let conf = aws_sdk_iam::config::Builder::new()
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .http_client(ctaudit::aws::https_client())
             .endpoint_url(self.url())
             .region(aws_sdk_iam::config::Region::new("us-east-1"))
             .credentials_provider(credentials())
@@ -192,6 +193,7 @@ impl Moto {
         block_on(async {
             let conf = aws_sdk_s3::config::Builder::new()
                 .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .http_client(ctaudit::aws::https_client())
                 .endpoint_url(self.url())
                 .region(aws_sdk_s3::config::Region::new("us-east-1"))
                 .credentials_provider(credentials())

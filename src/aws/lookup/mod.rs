@@ -297,10 +297,11 @@ async fn request(
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
-                Some(_) => {
+                Some(kind) => {
                     return Err(format!(
-                        "{} (gave up after {MAX_ATTEMPTS} attempts)",
-                        describe_error(&e)
+                        "{} (gave up after {} attempts)",
+                        describe_error(&e),
+                        max_attempts(kind)
                     ));
                 }
                 None => return Err(describe_error(&e)),
@@ -340,6 +341,12 @@ fn retry_kind(err: &SdkError<LookupEventsError>) -> Option<&'static str> {
         }
         SdkError::ResponseError(_) => Some("server-error"),
         SdkError::TimeoutError(_) => Some("network"),
+        SdkError::DispatchFailure(f)
+            if f.as_connector_error()
+                .is_some_and(|c| super::is_tls_failure(c)) =>
+        {
+            None
+        }
         SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => Some("network"),
         _ => None,
     }
