@@ -14,7 +14,7 @@
 //! Athena's partition projection (the checker fills `account`, `region`
 //! and `day` from the trail's folders).
 
-mod common;
+use crate::common;
 
 use common::athena::{TABLE, athena_env, both_ways, duckdb_executor, has_checker};
 use common::fake_athena::{FakeAthena, Plan};

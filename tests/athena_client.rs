@@ -4,7 +4,7 @@
 //! `--timeout`, the scan estimated before a query is sent, and `athena
 //! table` listing the trail and applying its statements.
 
-mod common;
+use crate::common;
 
 use common::athena::{
     TABLE, athena_env, both_ways_with, has_checker, report_json, sample_rows, sample_table,

@@ -2,7 +2,7 @@
 //! endpoint that serves a fixture trail as the API does (see
 //! `common/fake_aws.rs`). No AWS account, no network.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! the requests it saw recorded. The same trail read from disk, from S3 and
 //! from the (fake, loopback) CloudTrail API must give the same findings.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

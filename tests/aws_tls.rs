@@ -4,7 +4,7 @@
 //! over plain HTTP when its authority is trusted (`SSL_CERT_FILE`), a clear
 //! refusal when it is not.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -10,7 +10,7 @@
 //! say they skipped, unless CTAUDIT_REQUIRE_BROWSER is set (CI), where that
 //! is a failure.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

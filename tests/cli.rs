@@ -1,7 +1,7 @@
 //! End-to-end tests of the `ctaudit` command line on the bundled sample trail:
 //! exit codes, every output format, filters, and bad input.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -4,7 +4,7 @@
 //! are exactly those from the frame with every column, for all reports
 //! together and for each alone.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

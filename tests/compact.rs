@@ -1,7 +1,7 @@
 //! Compaction: the part files that many small ingests leave, merged into
 //! one a day, atomically, without changing any answer the store gives.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

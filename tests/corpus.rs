@@ -3,7 +3,7 @@
 //! deliberately malformed files are named, and the few real OIDC and AKIA
 //! shapes come out right.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

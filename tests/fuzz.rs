@@ -8,7 +8,7 @@
 //! `PROPTEST_CASES=20000 cargo test --release --test fuzz` runs longer;
 //! a failure prints the shrunk input and is saved for replay by proptest.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::sync::LazyLock;

@@ -8,7 +8,7 @@
 //! Without the databases the tests say they skipped and why; with
 //! `CTAUDIT_REQUIRE_GEOIP=1` (as `.ci/run` sets) that is a failure.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

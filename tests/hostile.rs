@@ -5,7 +5,7 @@
 //! too; API pages go through the same `Collector` (unit tests in
 //! `ingest`).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

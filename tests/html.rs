@@ -4,7 +4,7 @@
 //! and its figures against `--format json` of the same run. The page in a
 //! real browser is tests/browser.rs.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Investigation end to end: `ingest` into a store, `query` (from the store
 //! and straight from logs), and `trace` following sessions to what they did.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

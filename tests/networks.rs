@@ -5,7 +5,7 @@
 //! `unexpected-network` on the real corpus against the same computed from
 //! the raw records.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

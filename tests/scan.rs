@@ -7,7 +7,7 @@
 //! with serde alone (`CTAUDIT_SCAN=serde`) give the same findings and
 //! counts, on the sample, the real corpus and generated trails.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

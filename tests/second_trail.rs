@@ -5,7 +5,7 @@
 //! times), with its own policy. Each event's id names the reports that must
 //! flag it: the run must flag exactly those, no more, no fewer.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,8 +1,8 @@
 //! Snapshots of each report's output on the bundled sample trail, one per
-//! report, named after it (`tests/snapshots/snapshots__<report>.snap`).
+//! report, named after it (`tests/snapshots/integration__snapshots__<report>.snap`).
 //! Review changes with `cargo insta review` (or delete the file and re-run).
 
-mod common;
+use crate::common;
 
 use common::ctaudit;
 

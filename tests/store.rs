@@ -3,7 +3,7 @@
 //! what `trace` and `query` give), and its upkeep across ingests
 //! (compaction: `tests/compact.rs`).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! records counted here, and where they appear (JSON `summary_stats`;
 //! Markdown by default; table when asked).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -3,7 +3,7 @@
 //! gets exactly the check ids `tests/fixtures/trust-verdicts.json` lists for
 //! it, nothing more.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! matches until its date, `--webhook` delivers, and a run killed at any
 //! point loses nothing and counts nothing twice.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};

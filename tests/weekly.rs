@@ -3,7 +3,7 @@
 //! this week's (JSON, Markdown, HTML), and the long-lived keys per week
 //! fall from 3 to 2 to 1, as the trail was written.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
