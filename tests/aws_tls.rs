@@ -2,12 +2,16 @@
 //! against the loopback CloudTrail endpoint behind a TLS front
 //! (`common/tls_front.py`, certificates by trustme): the same findings as
 //! over plain HTTP when its authority is trusted (`SSL_CERT_FILE`), a clear
-//! refusal when it is not.
+//! refusal when it is not, after one attempt per API: the front counts the
+//! handshakes refused, whether ctaudit paces the API (LookupEvents) or the
+//! SDK retries it (IAM, Account; `ctaudit::aws::TlsRefusal`).
 
 use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use common::fake_aws::FakeAws;
 use common::{Run, SAMPLE_WINDOW, aws_env, ctaudit_env, findings, load_trail, path_str, root};
@@ -52,11 +56,24 @@ fn the_api_is_read_over_tls_and_an_untrusted_certificate_is_refused() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 runs");
+    let mut front_out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut port = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut port)
-        .expect("the front's port");
+    front_out.read_line(&mut port).expect("the front's port");
     let _front = Front(child);
+    // The handshakes the client broke off, as the front prints them.
+    let (tx, refusals) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in front_out.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Once ctaudit has exited, its attempts are over: a refusal not yet
+    // printed two seconds later is not coming.
+    let attempts = || {
+        std::iter::from_fn(|| refusals.recv_timeout(Duration::from_secs(2)).ok())
+            .filter(|line| line == "refused")
+            .count()
+    };
     let https = format!("https://127.0.0.1:{}", port.trim());
 
     let plain = report(&fake.url(), None);
@@ -74,5 +91,32 @@ fn the_api_is_read_over_tls_and_an_untrusted_certificate_is_refused() {
             && !refused.stderr.contains("gave up after"),
         "{}",
         refused.stderr
+    );
+    // One attempt each: LookupEvents (paced by ctaudit) and IAM's ListUsers
+    // (the key inventory, retried by the SDK but for TlsRefusal).
+    assert_eq!(attempts(), 2, "{}", refused.stderr);
+
+    // The Account API (`--all-regions`) is retried by the SDK itself, which
+    // takes a connector error for transient: TlsRefusal stops it at one.
+    let mut env = aws_env(&https);
+    env.push(("SSL_CERT_FILE", path_str(&other).to_string()));
+    let args = [
+        &["report", "--api", "--all-regions"][..],
+        &["--policy", "sample-logs/policy.toml"],
+        &SAMPLE_WINDOW,
+    ]
+    .concat();
+    let listing = ctaudit_env(&args, &env);
+    assert_eq!(listing.code, 2, "{}", listing.stdout);
+    assert!(
+        listing.stderr.contains("invalid peer certificate"),
+        "{}",
+        listing.stderr
+    );
+    assert_eq!(
+        attempts(),
+        1,
+        "account:ListRegions once\n{}",
+        listing.stderr
     );
 }

@@ -75,6 +75,14 @@ pub type Rows = Vec<Vec<Option<String>>>;
 /// What takes each page: the column names, and the rows.
 pub type OnPage<'a> = dyn FnMut(&[String], Rows) -> anyhow::Result<()> + Send + 'a;
 
+/// The Athena client, with TLS refusals not retried ([`super::TlsRefusal`]).
+fn client(sdk: &SdkConfig) -> Client {
+    let conf = aws_sdk_athena::config::Builder::from(sdk)
+        .retry_classifier(super::TlsRefusal)
+        .build();
+    Client::from_conf(conf)
+}
+
 /// Runs `sql` and hands each page of rows to `on_page` (column names, then
 /// rows of cells, `None` for SQL nulls; the header row Athena puts first is
 /// not among them).
@@ -84,7 +92,7 @@ pub async fn run(
     sql: &str,
     on_page: &mut OnPage<'_>,
 ) -> anyhow::Result<Outcome> {
-    let client = Client::new(sdk);
+    let client = client(sdk);
     let mut start = client
         .start_query_execution()
         .query_string(sql)
@@ -275,7 +283,7 @@ pub async fn table_parameters(
     database: &str,
     table: &str,
 ) -> anyhow::Result<std::collections::HashMap<String, String>> {
-    let got = Client::new(sdk)
+    let got = client(sdk)
         .get_table_metadata()
         .catalog_name("AwsDataCatalog")
         .database_name(database)

@@ -37,6 +37,7 @@ pub struct KeyInventory {
 pub async fn inventory(sdk: &SdkConfig, policy: Option<&Policy>) -> Result<KeyInventory, String> {
     let conf = aws_sdk_iam::config::Builder::from(sdk)
         .region(super::home_region(sdk))
+        .retry_classifier(super::TlsRefusal)
         .build();
     let iam = aws_sdk_iam::Client::from_conf(conf);
     let mut inv = KeyInventory::default();

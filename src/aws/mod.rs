@@ -102,6 +102,33 @@ pub fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     std::iter::successors(Some(err), |e| e.source()).any(is_rustls)
 }
 
+/// A retry classifier for the clients whose retries the SDK runs (S3, IAM,
+/// STS, Account, Athena): a request refused in the TLS handshake is not
+/// retried ([`is_tls_failure`]). The SDK's own classifiers take every
+/// connector error for transient, so an untrusted certificate cost four
+/// more attempts and their back-off (about ten seconds) before the error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TlsRefusal;
+
+impl aws_sdk_s3::config::retry::ClassifyRetry for TlsRefusal {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_s3::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_s3::config::retry::RetryAction {
+        use aws_sdk_s3::config::retry::RetryAction;
+        match ctx.output_or_error() {
+            Some(Err(err)) if err.as_connector_error().is_some_and(|c| is_tls_failure(c)) => {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "TlsRefusal"
+    }
+}
+
 /// The region global services (IAM, Account) and S3 are asked in when the
 /// configuration names none.
 pub fn home_region(sdk: &SdkConfig) -> Region {
@@ -185,6 +212,7 @@ pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
 pub async fn account_id(sdk: &SdkConfig) -> anyhow::Result<String> {
     let conf = aws_sdk_sts::config::Builder::from(sdk)
         .region(home_region(sdk))
+        .retry_classifier(TlsRefusal)
         .build();
     let out = aws_sdk_sts::Client::from_conf(conf)
         .get_caller_identity()

@@ -29,6 +29,7 @@ pub struct OidcProvider {
 pub async fn inventory(sdk: &SdkConfig) -> Result<(Vec<Role>, Vec<OidcProvider>), String> {
     let conf = aws_sdk_iam::config::Builder::from(sdk)
         .region(super::home_region(sdk))
+        .retry_classifier(super::TlsRefusal)
         .build();
     let iam = aws_sdk_iam::Client::from_conf(conf);
     let roles = iam

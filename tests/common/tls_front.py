@@ -6,8 +6,10 @@ Makes a certificate authority and a certificate for 127.0.0.1 with trustme,
 writes the authority's PEM to CA_PEM (and an unrelated authority's to
 OTHER_CA_PEM, for a client that must refuse the certificate), prints the
 port it listens on, then decrypts every connection and relays it, both
-ways, to 127.0.0.1:UPSTREAM_PORT. One thread per connection, one select
-loop per thread: an SSL socket is never read and written at once.
+ways, to 127.0.0.1:UPSTREAM_PORT; prints `refused` for each handshake the
+client broke off, so that a test can count attempts. One thread per
+connection, one select loop per thread: an SSL socket is never read and
+written at once.
 """
 
 import select
@@ -24,6 +26,7 @@ def relay(conn, ctx, upstream):
         tls = ctx.wrap_socket(conn, server_side=True)
     except (ssl.SSLError, OSError):
         conn.close()  # the client refused the certificate
+        print("refused", flush=True)
         return
     up = socket.create_connection(("127.0.0.1", upstream))
     try:

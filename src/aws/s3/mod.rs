@@ -160,6 +160,7 @@ fn client(sdk: &SdkConfig, region: Region) -> Client {
     let conf = aws_sdk_s3::config::Builder::from(sdk)
         .region(region)
         .force_path_style(custom_endpoint)
+        .retry_classifier(crate::aws::TlsRefusal)
         .build();
     Client::from_conf(conf)
 }

@@ -174,6 +174,7 @@ async fn enabled_regions(sdk: &aws_config::SdkConfig) -> anyhow::Result<Vec<Stri
     use aws_sdk_account::types::RegionOptStatus;
     let conf = aws_sdk_account::config::Builder::from(sdk)
         .region(crate::aws::home_region(sdk))
+        .retry_classifier(crate::aws::TlsRefusal)
         .build();
     let client = aws_sdk_account::Client::from_conf(conf);
     let pages: Vec<_> = client
