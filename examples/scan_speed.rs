@@ -57,7 +57,7 @@ fn main() {
         Some("scan") => {
             let n: usize = texts
                 .iter()
-                .map(|t| ctaudit::ingest::scan::records(t).map_or(0, |r| r.len()))
+                .map(|t| ctaudit::ingest::scan::records(t).map_or(0, |r| r.elements.len()))
                 .sum();
             println!("{n} records");
             return;
@@ -76,7 +76,7 @@ fn main() {
         let t = Instant::now();
         let mut n = 0;
         for text in &texts {
-            n += ctaudit::ingest::scan::records(text).map_or(0, |r| r.len());
+            n += ctaudit::ingest::scan::records(text).map_or(0, |r| r.elements.len());
         }
         let scan = t.elapsed().as_secs_f64();
         let t = Instant::now();

@@ -30,14 +30,31 @@ fn serde_records(text: &str) -> Result<Vec<&str>, serde_json::Error> {
     serde_json::from_str::<Top>(text).map(|t| t.records.into_iter().map(RawValue::get).collect())
 }
 
+/// Whether well-formed JSON text holds a `\u` escape, read a byte at a
+/// time: a backslash and the byte it escapes go together.
+fn has_unicode_escape(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'\\' && bytes.next() == Some(b'u') {
+            return true;
+        }
+    }
+    false
+}
+
 /// The scanner's verdict must never contradict serde's.
 fn agree(text: &str) -> Result<(), TestCaseError> {
     let scanned = scan::records(text);
     let reference = serde_records(text);
     match (&scanned, &reference) {
-        (Ok(ranges), Ok(elements)) => {
-            let got: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
+        (Ok(scanned), Ok(elements)) => {
+            let got: Vec<&str> = scanned.elements.iter().map(|r| &text[r.clone()]).collect();
             prop_assert_eq!(&got, elements, "different elements in {:?}", text);
+            // The skim trusts these flags to send every record that may
+            // spell a name in `\u` escapes to the parser.
+            let flags: Vec<bool> = scanned.elements_with_escapes().map(|(_, e)| e).collect();
+            let reference: Vec<bool> = elements.iter().map(|e| has_unicode_escape(e)).collect();
+            prop_assert_eq!(flags, reference, "`\\u` escapes misplaced in {:?}", text);
         }
         (Ok(_), Err(e)) => {
             prop_assert!(false, "scanner accepted what serde rejects ({e}): {text:?}")

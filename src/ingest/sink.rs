@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use super::IngestOptions;
-use super::container::EventSink;
+use super::container::{EventSink, UnicodeEscapes};
 use super::record::RawEvent;
 use super::summary::{InputSummary, SkipRecord};
 use super::{TRUST_CHANGE_EVENTS, WEB_IDENTITY};
@@ -114,17 +114,20 @@ impl EventSink for Sink<'_, '_> {
     /// the same reason as after a full parse. Anything unusual is parsed:
     /// a record with a `\u` escape anywhere may spell the event name or the
     /// key in escapes (`AssumeRoleWith\u0057ebIdentity`), which no substring
-    /// search sees, so it always goes to the parser.
-    fn skim(&mut self, record: &str) -> bool {
+    /// search sees, so it always goes to the parser. The scanner has found
+    /// every escape already (`escapes`); only serde's readers leave the
+    /// search for them to this skim.
+    fn skim(&mut self, record: &str, escapes: UnicodeEscapes) -> bool {
         static WEB_IDENTITY_TEXT: LazyLock<Finder<'static>> =
             LazyLock::new(|| Finder::new(WEB_IDENTITY));
         static QUOTED_AKIA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"AKIA"));
         static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\\u"));
         let filter = self.opts.filter;
         let bytes = record.as_bytes();
-        if (filter.web_identity && WEB_IDENTITY_TEXT.find(bytes).is_some())
+        if escapes == UnicodeEscapes::Present
+            || (filter.web_identity && WEB_IDENTITY_TEXT.find(bytes).is_some())
             || (filter.long_lived_keys && QUOTED_AKIA.find(bytes).is_some())
-            || ESCAPE.find(bytes).is_some()
+            || (escapes == UnicodeEscapes::Unknown && ESCAPE.find(bytes).is_some())
         {
             return true;
         }

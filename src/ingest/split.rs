@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use serde_json::value::RawValue;
 
-use super::container::{EventSink, read_record};
+use super::container::{EventSink, UnicodeEscapes, read_record};
 use super::summary::InputSummary;
 use super::{IngestOptions, Part, Sink};
 use crate::frame::FrameBuilder;
@@ -137,9 +137,9 @@ fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> 
         // leaves to serde (an element that is not an object) is read by
         // serde below; one it finds damaged, serde would reject too.
         match super::scan::values(run) {
-            Ok(elements) => {
-                for range in elements {
-                    read_record(&run[range], sink);
+            Ok(scanned) => {
+                for (range, escaped) in scanned.elements_with_escapes() {
+                    read_record(&run[range], UnicodeEscapes::known(escaped), sink);
                 }
                 return Ok(());
             }
@@ -154,7 +154,7 @@ fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> 
             serde::Deserialize::deserialize(&mut de).map_err(|_| NotWholeRecords)?;
         let text = raw.get();
         let end = text.as_ptr() as usize - rest.as_ptr() as usize + text.len();
-        read_record(text, sink);
+        read_record(text, UnicodeEscapes::Unknown, sink);
         rest = json_ws(&rest[end..]);
         if rest.is_empty() {
             return Ok(());

@@ -31,13 +31,37 @@ pub trait EventSink {
         false
     }
     /// Looks at one record's raw JSON text; returns `false` when the sink
-    /// has accounted for it already and it need not be parsed.
-    fn skim(&mut self, _record: &str) -> bool {
+    /// has accounted for it already and it need not be parsed. `escapes`
+    /// is what the reader already knows of its `\u` escapes.
+    fn skim(&mut self, _record: &str, _escapes: UnicodeEscapes) -> bool {
         true
     }
     /// Counts strings repaired (lone surrogate escapes made U+FFFD) in a
     /// record found inside another (a lookup-events `CloudTrailEvent`).
     fn repaired(&mut self, _n: u64) {}
+}
+
+/// What a reader knows of a record's `\u` escapes before it is skimmed:
+/// the scanner finds every escape anyway, serde's readers do not look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnicodeEscapes {
+    /// Not looked for: the skim searches the text itself.
+    Unknown,
+    /// None in the record.
+    Absent,
+    /// At least one in the record.
+    Present,
+}
+
+impl UnicodeEscapes {
+    /// As the scanner found them ([`super::scan::Scanned`]).
+    pub fn known(present: bool) -> Self {
+        if present {
+            UnicodeEscapes::Present
+        } else {
+            UnicodeEscapes::Absent
+        }
+    }
 }
 
 /// What kind of container a file turned out to be.
@@ -145,10 +169,10 @@ fn read_checked(bytes: &[u8], text: Option<&str>, sink: &mut dyn EventSink) -> O
     // whole file before a record is delivered; anything it does not accept
     // is read by serde below, which locates damage.
     if let (b'{', Some(text), true) = (bytes[first], text, sink.skims() && scan_enabled())
-        && let Ok(elements) = super::scan::records(text)
+        && let Ok(scanned) = super::scan::records(text)
     {
-        for range in elements {
-            read_record(&text[range], sink);
+        for (range, escaped) in scanned.elements_with_escapes() {
+            read_record(&text[range], UnicodeEscapes::known(escaped), sink);
         }
         return Outcome {
             container: Container::Records,
@@ -195,8 +219,8 @@ pub(super) fn scan_enabled() -> bool {
 
 /// Reads one well-formed element of a `Records` array: skimmed first when
 /// the sink skims, then parsed if still wanted.
-pub(super) fn read_record(text: &str, sink: &mut dyn EventSink) {
-    if sink.skims() && text.starts_with('{') && !sink.skim(text) {
+pub(super) fn read_record(text: &str, escapes: UnicodeEscapes, sink: &mut dyn EventSink) {
+    if sink.skims() && text.starts_with('{') && !sink.skim(text, escapes) {
         return;
     }
     match serde_json::from_str::<MaybeEvent<'_>>(text) {

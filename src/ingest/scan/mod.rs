@@ -11,7 +11,9 @@
 //! colons), so a file it accepts is one serde_json accepts, with the same
 //! elements; anything it does not accept (damage, or a shape it does not
 //! handle) is left to the serde reader, which locates damage. It reads no
-//! values: the records a report needs are parsed by serde afterwards.
+//! values: the records a report needs are parsed by serde afterwards. It
+//! does note where the `\u` escapes are, which it checks anyway, so that
+//! the skim need not search each record for them.
 
 pub mod classify;
 
@@ -32,16 +34,42 @@ pub enum Refused {
 /// Nesting deeper than this is left to serde.
 const MAX_DEPTH: usize = 512;
 
+/// A well-formed text's elements, and where its `\u` escapes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scanned {
+    /// The elements, as byte ranges of the text, in order.
+    pub elements: Vec<Range<usize>>,
+    /// The position of the backslash of every `\u` escape, ascending (a
+    /// `\\` followed by `u` is an escaped backslash, not one of them).
+    pub unicode_escapes: Vec<usize>,
+}
+
+impl Scanned {
+    /// Each element with whether a `\u` escape lies inside it: the records
+    /// whose raw text may spell a name in escapes, which no substring
+    /// search of the raw text sees.
+    pub fn elements_with_escapes(&self) -> impl Iterator<Item = (Range<usize>, bool)> + '_ {
+        let mut at = 0;
+        self.elements.iter().map(move |range| {
+            let escapes = &self.unicode_escapes;
+            while at < escapes.len() && escapes[at] < range.start {
+                at += 1;
+            }
+            (range.clone(), at < escapes.len() && escapes[at] < range.end)
+        })
+    }
+}
+
 /// The elements of a lone `{"Records":[…]}` object (CloudTrail's delivery
-/// format, white space allowed around every token), as byte ranges of
-/// `text`, once the whole text is known to be well-formed.
-pub fn records(text: &str) -> Result<Vec<Range<usize>>, Refused> {
+/// format, white space allowed around every token), once the whole text is
+/// known to be well-formed.
+pub fn records(text: &str) -> Result<Scanned, Refused> {
     scan(text.as_bytes(), Mode::Records, Kind::detect())
 }
 
 /// The elements of a comma-separated list of JSON values (a run of records
 /// cut from a `Records` array), once every one is known to be well-formed.
-pub fn values(text: &str) -> Result<Vec<Range<usize>>, Refused> {
+pub fn values(text: &str) -> Result<Scanned, Refused> {
     scan(text.as_bytes(), Mode::List, Kind::detect())
 }
 
@@ -270,7 +298,7 @@ fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
     (bytes[j] == b']' && j > i).then_some(i..j)
 }
 
-fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, Refused> {
+fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     match kind {
         // SAFETY: `Kind::Avx2` is only made where the processor has AVX2,
         // BMI1 and BMI2.
@@ -284,12 +312,12 @@ fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, Refus
 /// and the bit arithmetic uses the newer instructions.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2")]
-unsafe fn scan_avx2(bytes: &[u8], mode: Mode) -> Result<Vec<Range<usize>>, Refused> {
+unsafe fn scan_avx2(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
     scan_with(bytes, mode, Kind::Avx2)
 }
 
 #[inline(always)]
-fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, Refused> {
+fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     let array = match mode {
         Mode::Records => records_array(bytes).ok_or(Refused::Unsupported)?,
         Mode::List => 0..bytes.len(),
@@ -315,6 +343,7 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, 
         (Next::default(), Next::default(), Next::default());
     let (mut after_sep, mut after_array, mut after_value) =
         (Next::default(), Next::default(), Next::default());
+    let mut unicode_escapes = Vec::new();
     let mut padded = [b' '; 64];
     for (n, chunk) in bytes.chunks(64).enumerate() {
         let base = n * 64;
@@ -338,8 +367,12 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, 
         }
         let mut e = esc;
         while e != 0 {
-            if !valid_escape(bytes, base + e.trailing_zeros() as usize) {
+            let pos = base + e.trailing_zeros() as usize;
+            if !valid_escape(bytes, pos) {
                 return Err(Refused::Invalid);
+            }
+            if bytes[pos] == b'u' {
+                unicode_escapes.push(pos - 1);
             }
             e &= e - 1;
         }
@@ -401,7 +434,10 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Vec<Range<usize>>, 
         return Err(Refused::Invalid);
     }
     brackets.gap(brackets.array.end, true)?;
-    Ok(brackets.elements)
+    Ok(Scanned {
+        elements: brackets.elements,
+        unicode_escapes,
+    })
 }
 
 #[cfg(test)]

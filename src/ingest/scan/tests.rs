@@ -1,7 +1,7 @@
 use super::*;
 
 fn ranges(text: &str) -> Result<Vec<&str>, Refused> {
-    records(text).map(|r| r.into_iter().map(|r| &text[r]).collect())
+    records(text).map(|r| r.elements.into_iter().map(|r| &text[r]).collect())
 }
 
 #[test]
@@ -70,6 +70,7 @@ fn a_list_of_values() {
     let text = r#"{"a":1} , {"b":[2]},{}"#;
     let got: Vec<&str> = values(text)
         .unwrap()
+        .elements
         .into_iter()
         .map(|r| &text[r])
         .collect();
@@ -103,8 +104,37 @@ fn escapes_across_block_boundaries() {
                 "pad {pad} run {run}: {text}"
             );
             if expected {
-                assert_eq!(records(&text).unwrap().len(), 2);
+                assert_eq!(records(&text).unwrap().elements.len(), 2);
             }
         }
+    }
+}
+
+/// Each element is told apart by whether a `\u` escape lies in it: an
+/// escaped backslash before a `u` is not one, and an escape is found
+/// wherever it falls against the 64-byte blocks.
+#[test]
+fn unicode_escapes_are_found_per_element() {
+    let flags = |text: &str| -> Vec<bool> {
+        records(text)
+            .unwrap()
+            .elements_with_escapes()
+            .map(|(_, escaped)| escaped)
+            .collect()
+    };
+    let text = r#"{"Records":[{"a":"plain"},{"n":"AssumeRoleWith\u0057ebIdentity"},{"b":"C:\\users"},{},{"k":"\u0041KIA","l":"\u00e9"}]}"#;
+    assert_eq!(flags(text), [false, true, false, false, true]);
+    let scanned = records(text).unwrap();
+    assert_eq!(scanned.unicode_escapes.len(), 3);
+    for at in &scanned.unicode_escapes {
+        assert_eq!(&text[*at..at + 2], "\\u");
+    }
+    for pad in 0..140 {
+        let text = format!(
+            r#"{{"Records":[{{"a":"{}"}},{{"k":"{}\u0041"}},{{"z":"\\u"}}]}}"#,
+            "x".repeat(pad),
+            "y".repeat(pad % 7)
+        );
+        assert_eq!(flags(&text), [false, true, false], "pad {pad}: {text}");
     }
 }
