@@ -15,10 +15,12 @@
 //! does note where the `\u` escapes are, which it checks anyway, so that
 //! the skim need not search each record for them.
 
+mod bits;
 pub mod classify;
 
 use std::ops::Range;
 
+use bits::{Next, escaped, prefix_xor};
 use classify::{Kind, Masks};
 
 /// Why a text was not scanned to the end.
@@ -132,31 +134,6 @@ fn scalar_len(s: &[u8]) -> Option<usize> {
     ends_scalar(s.get(i)).then_some(i)
 }
 
-/// The bytes an odd run of backslashes escapes (simdjson's branchless
-/// form); `carry` is whether the previous block ended in such a run.
-#[inline]
-fn escaped(backslash: u64, carry: &mut u64) -> u64 {
-    const EVEN: u64 = 0x5555_5555_5555_5555;
-    let backslash = backslash & !*carry;
-    let follows_escape = (backslash << 1) | *carry;
-    let odd_starts = backslash & !EVEN & !follows_escape;
-    let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
-    *carry = u64::from(overflow);
-    (EVEN ^ (even_starts << 1)) & follows_escape
-}
-
-/// Bit `i` of the result: the XOR of bits `0..=i` of `x`.
-#[inline]
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    x
-}
-
 /// Whether the escape whose escaped byte is at `pos` is one JSON allows.
 fn valid_escape(bytes: &[u8], pos: usize) -> bool {
     match bytes.get(pos) {
@@ -165,35 +142,6 @@ fn valid_escape(bytes: &[u8], pos: usize) -> bool {
             .get(pos + 1..pos + 5)
             .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
         _ => false,
-    }
-}
-
-/// "The next significant position" for one set of positions, carried from
-/// block to block: each bit of `a` moved to the first bit of `s` after it.
-/// `s` holds every position that is not white space, not inside a string
-/// and not a scalar's second byte or later; adding `a`'s successors to the
-/// complement of `s` carries each through the white space (and string
-/// interiors) to the next significant position.
-#[derive(Default)]
-struct Next {
-    shift: u64,
-    add: u64,
-}
-
-impl Next {
-    #[inline]
-    fn of(&mut self, a: u64, s: u64) -> u64 {
-        let x = (a << 1) | self.shift;
-        self.shift = a >> 63;
-        let (sum, o1) = (!s).overflowing_add(x);
-        let (sum, o2) = sum.overflowing_add(self.add);
-        self.add = u64::from(o1 | o2);
-        sum & s
-    }
-
-    /// Something is still looking for its next position past the end.
-    fn pending(&self) -> bool {
-        self.shift | self.add != 0
     }
 }
 
