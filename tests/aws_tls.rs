@@ -26,7 +26,8 @@ impl Drop for Front {
     }
 }
 
-fn report(endpoint: &str, ca: Option<&str>) -> Run {
+/// `report --api` on the sample's window, JSON out, with `extra` arguments.
+fn report(endpoint: &str, ca: Option<&str>, extra: &[&str]) -> Run {
     let mut env = aws_env(endpoint);
     if let Some(ca) = ca {
         env.push(("SSL_CERT_FILE", ca.to_string()));
@@ -34,6 +35,7 @@ fn report(endpoint: &str, ca: Option<&str>) -> Run {
     let args = [
         &["report", "--api", "--policy", "sample-logs/policy.toml"][..],
         &["--format", "json"],
+        extra,
         &SAMPLE_WINDOW,
     ]
     .concat();
@@ -76,15 +78,15 @@ fn the_api_is_read_over_tls_and_an_untrusted_certificate_is_refused() {
     };
     let https = format!("https://127.0.0.1:{}", port.trim());
 
-    let plain = report(&fake.url(), None);
+    let plain = report(&fake.url(), None, &[]);
     assert_eq!(plain.code, 1, "findings → exit 1\n{}", plain.stderr);
-    let secure = report(&https, Some(path_str(&ca)));
+    let secure = report(&https, Some(path_str(&ca)), &[]);
     assert_eq!(secure.code, 1, "{}", secure.stderr);
     assert_eq!(findings(&secure), findings(&plain));
     assert!(findings(&secure).0.as_array().is_some_and(|f| f.len() > 10));
 
     // Not retried: another attempt would be refused the same way.
-    let refused = report(&https, Some(path_str(&other)));
+    let refused = report(&https, Some(path_str(&other)), &[]);
     assert_eq!(refused.code, 2, "{}", refused.stdout);
     assert!(
         refused.stderr.contains("invalid peer certificate")
@@ -98,15 +100,7 @@ fn the_api_is_read_over_tls_and_an_untrusted_certificate_is_refused() {
 
     // The Account API (`--all-regions`) is retried by the SDK itself, which
     // takes a connector error for transient: TlsRefusal stops it at one.
-    let mut env = aws_env(&https);
-    env.push(("SSL_CERT_FILE", path_str(&other).to_string()));
-    let args = [
-        &["report", "--api", "--all-regions"][..],
-        &["--policy", "sample-logs/policy.toml"],
-        &SAMPLE_WINDOW,
-    ]
-    .concat();
-    let listing = ctaudit_env(&args, &env);
+    let listing = report(&https, Some(path_str(&other)), &["--all-regions"]);
     assert_eq!(listing.code, 2, "{}", listing.stdout);
     assert!(
         listing.stderr.contains("invalid peer certificate"),

@@ -136,6 +136,13 @@ impl<'de> Visitor<'de> for SessionContextSeed<'_, 'de> {
 /// that is not an object gives nothing.
 struct Pick<const N: usize>([&'static str; N]);
 
+impl<const N: usize> Pick<N> {
+    /// Nothing under any of the names.
+    fn nothing<'de>() -> [Loose<'de>; N] {
+        std::array::from_fn(|_| Loose::Absent)
+    }
+}
+
 impl<'de, const N: usize> DeserializeSeed<'de> for Pick<N> {
     type Value = [Loose<'de>; N];
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -149,7 +156,7 @@ impl<'de, const N: usize> Visitor<'de> for Pick<N> {
         f.write_str("an object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out: [Loose<'de>; N] = std::array::from_fn(|_| Loose::Absent);
+        let mut out = Self::nothing();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match self.0.iter().position(|name| *name == key) {
                 Some(i) if matches!(out[i], Loose::Absent) => {
@@ -166,25 +173,25 @@ impl<'de, const N: usize> Visitor<'de> for Pick<N> {
         Ok(out)
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
     fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
     fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
     fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
     fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(std::array::from_fn(|_| Loose::Absent))
+        Ok(Self::nothing())
     }
 }
