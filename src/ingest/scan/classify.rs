@@ -11,12 +11,11 @@ pub struct Masks {
     pub backslash: u64,
     /// `{`
     pub open_brace: u64,
-    /// `}`
-    pub close_brace: u64,
     /// `[`
     pub open_bracket: u64,
-    /// `]`
-    pub close_bracket: u64,
+    /// `}` or `]`: which one is the bracket walk's to check, since it reads
+    /// each bracket's byte anyway (one mask less to carry through a block).
+    pub close: u64,
     pub colon: u64,
     pub comma: u64,
     /// JSON's white space: space, tab, line feed, carriage return.
@@ -34,9 +33,8 @@ pub fn portable(block: &[u8; 64]) -> Masks {
             b'"' => m.quote |= bit,
             b'\\' => m.backslash |= bit,
             b'{' => m.open_brace |= bit,
-            b'}' => m.close_brace |= bit,
             b'[' => m.open_bracket |= bit,
-            b']' => m.close_bracket |= bit,
+            b'}' | b']' => m.close |= bit,
             b':' => m.colon |= bit,
             b',' => m.comma |= bit,
             b' ' | b'\t' | b'\n' | b'\r' => m.ws |= bit,
@@ -49,13 +47,15 @@ pub fn portable(block: &[u8; 64]) -> Masks {
     m
 }
 
-/// AVX2 and the bit-manipulation instructions that come with it (the
-/// scanner is compiled for all three together).
+/// AVX2 and the instructions that come with it: bit manipulation, and the
+/// carry-less multiply for prefix XOR (the scanner is compiled for all four
+/// together).
 #[cfg(target_arch = "x86_64")]
 fn avx2() -> bool {
     std::is_x86_feature_detected!("avx2")
         && std::is_x86_feature_detected!("bmi1")
         && std::is_x86_feature_detected!("bmi2")
+        && std::is_x86_feature_detected!("pclmulqdq")
 }
 
 /// Which implementation [`classify`] uses on this machine.
@@ -133,10 +133,10 @@ mod x86 {
 
     /// Generates the classification for one vector width: `$load` reads a
     /// vector, `$eq` compares bytes, `$max` is the unsigned byte maximum,
-    /// `$mask` turns a comparison into bits.
+    /// `$mask` turns a comparison into bits, `$ws` finds white space.
     macro_rules! classify_with {
         ($name:ident, $feature:literal, $vec:ty, $width:literal, $load:ident, $set1:ident,
-         $eq:ident, $or:ident, $max:ident, $mask:ident) => {
+         $eq:ident, $or:ident, $max:ident, $mask:ident, $ws:ident) => {
             #[target_feature(enable = $feature)]
             #[inline]
             pub unsafe fn $name(block: &[u8; 64]) -> Masks {
@@ -160,12 +160,13 @@ mod x86 {
                     m.quote |= bits!(is!(b'"'));
                     m.backslash |= bits!(is!(b'\\'));
                     m.open_brace |= bits!(is!(b'{'));
-                    m.close_brace |= bits!(is!(b'}'));
                     m.open_bracket |= bits!(is!(b'['));
-                    m.close_bracket |= bits!(is!(b']'));
+                    // `}` and `]` differ only in bit 5 (0x7d, 0x5d), and
+                    // no other byte has either value once it is set.
+                    m.close |= bits!($eq($or(v, $set1(0x20)), $set1(b'}' as i8)));
                     m.colon |= bits!(is!(b':'));
                     m.comma |= bits!(is!(b','));
-                    m.ws |= bits!($or($or(is!(b' '), is!(b'\t')), $or(is!(b'\n'), is!(b'\r'))));
+                    m.ws |= bits!(unsafe { $ws(v) });
                     // v <= 0x1f, unsigned: max(v, 0x1f) == 0x1f.
                     let low = $set1(0x1f);
                     m.control |= bits!($eq($max(v, low), low));
@@ -175,9 +176,8 @@ mod x86 {
                     quote: opaque(m.quote),
                     backslash: opaque(m.backslash),
                     open_brace: opaque(m.open_brace),
-                    close_brace: opaque(m.close_brace),
                     open_bracket: opaque(m.open_bracket),
-                    close_bracket: opaque(m.close_bracket),
+                    close: opaque(m.close),
                     colon: opaque(m.colon),
                     comma: opaque(m.comma),
                     ws: opaque(m.ws),
@@ -185,6 +185,34 @@ mod x86 {
                 }
             }
         };
+    }
+
+    /// White space by table (simdjson's): the four bytes have distinct low
+    /// nibbles (0x20, 0x09, 0x0a, 0x0d), so a byte is white space when the
+    /// table entry at its low nibble is the byte itself. The other entries
+    /// are zero, which no byte with their nibble is; a byte with its top
+    /// bit set looks up zero too.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn ws_avx2(v: __m256i) -> __m256i {
+        #[rustfmt::skip]
+        let table = _mm256_setr_epi8(
+            0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x0a, 0, 0, 0x0d, 0, 0,
+            0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x0a, 0, 0, 0x0d, 0, 0,
+        );
+        _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, v), v)
+    }
+
+    /// White space by four comparisons (a table lookup needs SSSE3, which
+    /// not every x86-64 has).
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    unsafe fn ws_sse2(v: __m128i) -> __m128i {
+        let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+        _mm_or_si128(
+            _mm_or_si128(is(b' '), is(b'\t')),
+            _mm_or_si128(is(b'\n'), is(b'\r')),
+        )
     }
 
     classify_with!(
@@ -197,7 +225,8 @@ mod x86 {
         _mm256_cmpeq_epi8,
         _mm256_or_si256,
         _mm256_max_epu8,
-        _mm256_movemask_epi8
+        _mm256_movemask_epi8,
+        ws_avx2
     );
     classify_with!(
         sse2,
@@ -209,7 +238,8 @@ mod x86 {
         _mm_cmpeq_epi8,
         _mm_or_si128,
         _mm_max_epu8,
-        _mm_movemask_epi8
+        _mm_movemask_epi8,
+        ws_sse2
     );
 }
 

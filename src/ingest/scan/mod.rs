@@ -249,17 +249,17 @@ fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
 fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     match kind {
         // SAFETY: `Kind::Avx2` is only made where the processor has AVX2,
-        // BMI1 and BMI2.
+        // BMI1, BMI2 and PCLMULQDQ.
         #[cfg(target_arch = "x86_64")]
         Kind::Avx2 => unsafe { scan_avx2(bytes, mode) },
         _ => scan_with(bytes, mode, kind),
     }
 }
 
-/// The whole scan compiled for AVX2 and BMI: the classification inlines,
-/// and the bit arithmetic uses the newer instructions.
+/// The whole scan compiled for AVX2, BMI and PCLMULQDQ: the classification
+/// inlines, and the bit arithmetic uses the newer instructions.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,bmi1,bmi2")]
+#[target_feature(enable = "avx2,bmi1,bmi2,pclmulqdq")]
 unsafe fn scan_avx2(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
     scan_with(bytes, mode, Kind::Avx2)
 }
@@ -291,6 +291,15 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         (Next::default(), Next::default(), Next::default());
     let (mut after_sep, mut after_array, mut after_value) =
         (Next::default(), Next::default(), Next::default());
+    let prefix_xor = |x: u64| -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        if kind == Kind::Avx2 {
+            // SAFETY: `Kind::Avx2` is only made where the processor has
+            // PCLMULQDQ.
+            return unsafe { bits::prefix_xor_clmul(x) };
+        }
+        prefix_xor(x)
+    };
     let mut unicode_escapes = Vec::new();
     let mut padded = [b' '; 64];
     for (n, chunk) in bytes.chunks(64).enumerate() {
@@ -325,12 +334,12 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
             e &= e - 1;
         }
         let outside = !in_string;
-        let (ob, cb) = (c.open_brace & outside, c.close_brace & outside);
-        let (oa, ca) = (c.open_bracket & outside, c.close_bracket & outside);
+        let (ob, oa) = (c.open_brace & outside, c.open_bracket & outside);
+        // `}` or `]`: the walk checks which, against what it closes.
+        let shut = c.close & outside;
         let (colon, comma) = (c.colon & outside, c.comma & outside);
         let (open, close) = (quote & in_string, quote & outside);
-        let ops =
-            c.open_brace | c.close_brace | c.open_bracket | c.close_bracket | c.colon | c.comma;
+        let ops = c.open_brace | c.open_bracket | c.close | c.colon | c.comma;
         let scalar = !(c.ws | ops | quote | in_string);
         let scalar_start = scalar & !((scalar << 1) | scalar_carry);
         scalar_carry = scalar >> 63;
@@ -341,16 +350,16 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
             s &= s - 1;
         }
         // Which positions lie directly inside an object.
-        let flips = brackets.walk(base, ob | cb | oa | ca)?;
+        let flips = brackets.walk(base, ob | oa | shut)?;
         let in_object = prefix_xor(flips) ^ object_carry;
         object_carry = ((in_object as i64) >> 63) as u64;
 
-        let significant = open | close | ob | cb | oa | ca | colon | comma | scalar_start;
+        let significant = open | close | ob | oa | shut | colon | comma | scalar_start;
         let value_start = open | ob | oa | scalar_start;
         // After `{` or a comma in an object: a key (or `}` after `{`).
         let first = key_open.of(ob | (comma & in_object), significant);
         let keys = first & open;
-        let bad_first = first & !(open | cb);
+        let bad_first = first & !(open | shut);
         // A key's closing quote, then exactly one colon.
         let key_end = key_close.of(keys, significant);
         let colon_next = after_key.of(key_end, significant);
@@ -358,13 +367,13 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         let after = after_sep.of(colon | comma, significant);
         let array_first = after_array.of(oa, significant);
         // After a value: a comma or a closing bracket.
-        let value_end = (close & !key_end) | cb | ca | scalar_start;
+        let value_end = (close & !key_end) | shut | scalar_start;
         let next = after_value.of(value_end, significant);
         if bad_first
             | (colon_next ^ colon)
             | (after & !value_start)
-            | (array_first & !(value_start | ca))
-            | (next & !(comma | cb | ca))
+            | (array_first & !(value_start | shut))
+            | (next & !(comma | shut))
             != 0
         {
             return Err(Refused::Invalid);

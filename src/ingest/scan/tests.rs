@@ -138,3 +138,38 @@ fn unicode_escapes_are_found_per_element() {
         assert_eq!(flags(&text), [false, true, false], "pad {pad}: {text}");
     }
 }
+
+/// Each implementation this processor has scans alike: the same elements,
+/// escapes and verdicts (they differ in how they classify bytes and in how
+/// they take prefix XORs).
+#[test]
+fn every_implementation_scans_alike() {
+    let mut texts: Vec<String> = vec![
+        r#" { "Records" : [ {"a":1,"b":[true,false,null,-0.5e+3]} , {} ,{"s":"x\"y\\\\z\u00e9","o":{"p":[[],{}]}} ] }"#.into(),
+        r#"{"Records":[{"a":"\x"}]}"#.into(),
+        r#"{"Records":[{"a":1}}]}"#.into(),
+        r#"{"Records":[{"a":1},7]}"#.into(),
+        "{\"Records\":[{\"a\":\"tab\there\"}]}".into(),
+    ];
+    for pad in 0..140 {
+        for run in 1..4 {
+            texts.push(format!(
+                r#"{{"Records":[{{"k":"{}{}"x","u":"\u0041"}},{{"n":[{{"m":{pad}}}]}}]}}"#,
+                "x".repeat(pad),
+                "\\".repeat(run)
+            ));
+        }
+    }
+    for text in &texts {
+        for mode in [Mode::Records, Mode::List] {
+            let expected = scan(text.as_bytes(), mode, Kind::Portable);
+            for kind in Kind::available() {
+                assert_eq!(
+                    scan(text.as_bytes(), mode, kind),
+                    expected,
+                    "{kind:?} {mode:?}: {text}"
+                );
+            }
+        }
+    }
+}
