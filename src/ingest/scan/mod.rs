@@ -349,8 +349,14 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
             scalar_len(&bytes[pos..]).ok_or(Refused::Invalid)?;
             s &= s - 1;
         }
-        // Which positions lie directly inside an object.
-        let flips = brackets.walk(base, ob | oa | shut)?;
+        // Which positions lie directly inside an object. Most blocks of a
+        // record hold no bracket: those skip the walk's call.
+        let block_brackets = ob | oa | shut;
+        let flips = if block_brackets == 0 {
+            0
+        } else {
+            brackets.walk(base, block_brackets)?
+        };
         let in_object = prefix_xor(flips) ^ object_carry;
         object_carry = ((in_object as i64) >> 63) as u64;
 
