@@ -16,11 +16,13 @@
 //! the skim need not search each record for them.
 
 mod bits;
+mod brackets;
 pub mod classify;
 
 use std::ops::Range;
 
 use bits::{Next, escaped, prefix_xor};
+use brackets::Brackets;
 use classify::{Kind, Masks};
 
 /// Why a text was not scanned to the end.
@@ -32,9 +34,6 @@ pub enum Refused {
     /// `{"Records":[…]}` object, a string element, deep nesting.
     Unsupported,
 }
-
-/// Nesting deeper than this is left to serde.
-const MAX_DEPTH: usize = 512;
 
 /// A well-formed text's elements, and where its `\u` escapes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,87 +144,6 @@ fn valid_escape(bytes: &[u8], pos: usize) -> bool {
     }
 }
 
-/// The brackets, walked one by one: nesting, matching, the elements, and
-/// which positions lie directly inside an object.
-struct Brackets<'a> {
-    bytes: &'a [u8],
-    mode: Mode,
-    /// `true` per open object, `false` per open array.
-    stack: Vec<bool>,
-    element_depth: usize,
-    /// Where the gap before the next element begins, and whether a comma
-    /// must be in it.
-    gap_from: usize,
-    elements: Vec<Range<usize>>,
-    /// In `Records` mode: where the `Records` array opens and closes.
-    array: Range<usize>,
-    /// The position before the block's first byte lies directly inside an
-    /// object.
-    in_object: bool,
-}
-
-impl Brackets<'_> {
-    /// The gap before an element (or, with `end`, after the last) holds
-    /// white space and, between two elements, one comma; anything else
-    /// means the list holds something other than objects, which serde
-    /// reads.
-    fn gap(&self, to: usize, end: bool) -> Result<(), Refused> {
-        let comma = !end && !self.elements.is_empty();
-        let mut it = self.bytes[self.gap_from..to].iter().filter(|b| !is_ws(b));
-        match (comma, it.next(), it.next()) {
-            (false, None, _) | (true, Some(b','), None) => Ok(()),
-            _ => Err(Refused::Unsupported),
-        }
-    }
-
-    /// One block's brackets (`brackets`, outside strings); returns the
-    /// positions where being directly inside an object starts or stops.
-    fn walk(&mut self, base: usize, mut brackets: u64) -> Result<u64, Refused> {
-        let mut flips = 0u64;
-        while brackets != 0 {
-            let bit = brackets.trailing_zeros();
-            brackets &= brackets - 1;
-            let pos = base + bit as usize;
-            let b = self.bytes[pos];
-            if b == b'{' || b == b'[' {
-                let depth = self.stack.len();
-                if depth == self.element_depth {
-                    if b != b'{' {
-                        return Err(Refused::Unsupported);
-                    }
-                    self.gap(pos, false)?;
-                    self.gap_from = pos;
-                }
-                if self.mode == Mode::Records && depth == 1 && pos != self.array.start {
-                    return Err(Refused::Unsupported);
-                }
-                if depth >= MAX_DEPTH {
-                    return Err(Refused::Unsupported);
-                }
-                self.stack.push(b == b'{');
-            } else {
-                if self.stack.pop() != Some(b == b'}') {
-                    return Err(Refused::Invalid);
-                }
-                let depth = self.stack.len();
-                if depth == self.element_depth {
-                    self.elements.push(self.gap_from..pos + 1);
-                    self.gap_from = pos + 1;
-                }
-                if self.mode == Mode::Records && depth == 1 && pos != self.array.end {
-                    return Err(Refused::Unsupported);
-                }
-            }
-            let inside = self.stack.last() == Some(&true);
-            if inside != self.in_object {
-                flips |= 1 << bit;
-                self.in_object = inside;
-            }
-        }
-        Ok(flips)
-    }
-}
-
 /// In `Records` mode, where the `Records` array opens and closes, read off
 /// the text's two ends: `{ "Records" : [` … `] }`, white space between.
 fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
@@ -270,20 +188,7 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         Mode::Records => records_array(bytes).ok_or(Refused::Unsupported)?,
         Mode::List => 0..bytes.len(),
     };
-    let mut brackets = Brackets {
-        bytes,
-        mode,
-        stack: Vec::with_capacity(16),
-        element_depth: if mode == Mode::Records { 2 } else { 0 },
-        gap_from: if mode == Mode::Records {
-            array.start + 1
-        } else {
-            0
-        },
-        elements: Vec::new(),
-        array,
-        in_object: false,
-    };
+    let mut brackets = Brackets::new(bytes, mode, array);
     let (mut escape_carry, mut in_string_carry, mut scalar_carry, mut object_carry) =
         (0u64, 0u64, 0u64, 0u64);
     // The grammar, as "what may come next" for each kind of token.
@@ -389,16 +294,14 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     // follows it.
     if in_string_carry != 0
         || escape_carry != 0
-        || !brackets.stack.is_empty()
         || [&key_open, &key_close, &after_key, &after_sep, &after_array]
             .iter()
             .any(|n| n.pending())
     {
         return Err(Refused::Invalid);
     }
-    brackets.gap(brackets.array.end, true)?;
     Ok(Scanned {
-        elements: brackets.elements,
+        elements: brackets.finish()?,
         unicode_escapes,
     })
 }
