@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use common::{ctaudit_env, json, path_str, real_corpus};
-use ctaudit::ingest::scan;
+use ctaudit::ingest::scan::{self, Mark, MarkSet};
 use proptest::prelude::*;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -42,6 +42,31 @@ fn has_unicode_escape(text: &str) -> bool {
     false
 }
 
+/// Whether a well-formed element holds, as a key or a string value, one
+/// that starts `AKIA` and one that is `AssumeRoleWithWebIdentity` as
+/// written (what the skim must never miss when nothing is escaped), read a
+/// byte at a time: a quote outside a string opens one, a backslash and the
+/// byte it escapes go together.
+fn names_kept(element: &str) -> (bool, bool) {
+    let bytes = element.as_bytes();
+    let (mut found, mut in_string, mut i) = ((false, false), false, 0);
+    while i < bytes.len() {
+        match (in_string, bytes[i]) {
+            (true, b'\\') => i += 1,
+            (true, b'"') => in_string = false,
+            (false, b'"') => {
+                in_string = true;
+                let rest = &bytes[i + 1..];
+                found.0 |= rest.starts_with(b"AKIA");
+                found.1 |= rest.starts_with(b"AssumeRoleWithWebIdentity\"");
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
 /// The scanner's verdict must never contradict serde's.
 fn agree(text: &str) -> Result<(), TestCaseError> {
     let scanned = scan::records(text);
@@ -50,11 +75,34 @@ fn agree(text: &str) -> Result<(), TestCaseError> {
         (Ok(scanned), Ok(elements)) => {
             let got: Vec<&str> = scanned.elements.iter().map(|r| &text[r.clone()]).collect();
             prop_assert_eq!(&got, elements, "different elements in {:?}", text);
-            // The skim trusts these flags to send every record that may
-            // spell a name in `\u` escapes to the parser.
-            let flags: Vec<bool> = scanned.elements_with_escapes().map(|(_, e)| e).collect();
-            let reference: Vec<bool> = elements.iter().map(|e| has_unicode_escape(e)).collect();
-            prop_assert_eq!(flags, reference, "`\\u` escapes misplaced in {:?}", text);
+            // The skim trusts these marks: every record that may spell a
+            // name in `\u` escapes, and every one holding a name a report
+            // keeps, goes to the parser.
+            let marks: Vec<MarkSet> = scanned.elements_with_marks().map(|(_, m)| m).collect();
+            for (element, marks) in elements.iter().zip(marks) {
+                let escaped = has_unicode_escape(element);
+                prop_assert_eq!(
+                    marks.contains(Mark::UnicodeEscape),
+                    escaped,
+                    "`\\u` escapes misplaced in {:?}",
+                    text
+                );
+                let (key, web_identity) = names_kept(element);
+                // Without escapes the raw text is the decoded text; with
+                // them, the escape mark alone sends the record to the parser.
+                if !escaped {
+                    prop_assert_eq!(
+                        (
+                            marks.contains(Mark::LongLivedKey),
+                            marks.contains(Mark::WebIdentity)
+                        ),
+                        (key, web_identity),
+                        "names misplaced in {:?} of {:?}",
+                        element,
+                        text
+                    );
+                }
+            }
         }
         (Ok(_), Err(e)) => {
             prop_assert!(false, "scanner accepted what serde rejects ({e}): {text:?}")
@@ -71,7 +119,7 @@ fn agree(text: &str) -> Result<(), TestCaseError> {
 /// quotes, backslashes, control characters, escapes, non-ASCII.
 fn value() -> impl Strategy<Value = Value> {
     let text = proptest::string::string_regex(
-        r#"([a-z0-9 ]|["\\/]|\\u00e9|[\x00-\x1f]|é|\u{1F600}){0,24}"#,
+        r#"(AKIA|AssumeRoleWithWebIdentity|[a-z0-9 A]|["\\/]|\\u00e9|\\u0041|[\x00-\x1f]|é|\u{1F600}){0,24}"#,
     )
     .unwrap();
     let leaf = prop_oneof![
@@ -80,11 +128,12 @@ fn value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         (-1e6f64..1e6).prop_map(Value::from),
         text.prop_map(Value::String),
+        Just(Value::from("AssumeRoleWithWebIdentity")),
     ];
     leaf.prop_recursive(6, 48, 6, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::btree_map("[a-zA-Z\"\\\\]{1,8}", inner, 0..6)
+            prop::collection::btree_map("(AKIA|[a-zA-Z\"\\\\]){1,8}", inner, 0..6)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })

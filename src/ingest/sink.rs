@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use super::IngestOptions;
-use super::container::{EventSink, UnicodeEscapes};
+use super::container::{EventSink, Seen};
 use super::record::RawEvent;
+use super::scan::Mark;
 use super::summary::{InputSummary, SkipRecord};
 use super::{TRUST_CHANGE_EVENTS, WEB_IDENTITY};
 use crate::frame::{FrameBuilder, Row};
@@ -107,28 +108,36 @@ impl EventSink for Sink<'_, '_> {
         !self.opts.filter.all
     }
 
-    /// Most records are not needed by the reports: a search of their raw
-    /// text for what a kept record must contain (the web-identity event
-    /// name, a quoted `AKIA` key) settles them without parsing, and their
-    /// `eventTime` is read straight from the text so they are counted under
-    /// the same reason as after a full parse. Anything unusual is parsed:
-    /// a record with a `\u` escape anywhere may spell the event name or the
-    /// key in escapes (`AssumeRoleWith\u0057ebIdentity`), which no substring
-    /// search sees, so it always goes to the parser. The scanner has found
-    /// every escape already (`escapes`); only serde's readers leave the
-    /// search for them to this skim.
-    fn skim(&mut self, record: &str, escapes: UnicodeEscapes) -> bool {
+    /// Most records are not needed by the reports: what a kept record must
+    /// contain (the web-identity event name, a string starting `AKIA`) is
+    /// looked for in their raw text, which settles them without parsing,
+    /// and their `eventTime` is read straight from the text so they are
+    /// counted under the same reason as after a full parse. Anything
+    /// unusual is parsed: a record with a `\u` escape anywhere may spell
+    /// the event name or the key in escapes (`AssumeRoleWith\u0057ebIdentity`),
+    /// which no look at the raw bytes sees, so it always goes to the
+    /// parser. The scanner has noted all three already (`seen`); only
+    /// serde's readers leave the search to this skim.
+    fn skim(&mut self, record: &str, seen: Seen) -> bool {
         static WEB_IDENTITY_TEXT: LazyLock<Finder<'static>> =
             LazyLock::new(|| Finder::new(WEB_IDENTITY));
         static QUOTED_AKIA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"AKIA"));
         static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\\u"));
         let filter = self.opts.filter;
         let bytes = record.as_bytes();
-        if escapes == UnicodeEscapes::Present
-            || (filter.web_identity && WEB_IDENTITY_TEXT.find(bytes).is_some())
-            || (filter.long_lived_keys && QUOTED_AKIA.find(bytes).is_some())
-            || (escapes == UnicodeEscapes::Unknown && ESCAPE.find(bytes).is_some())
-        {
+        let needed = match seen {
+            Seen::Scanned(marks) => {
+                marks.contains(Mark::UnicodeEscape)
+                    || (filter.web_identity && marks.contains(Mark::WebIdentity))
+                    || (filter.long_lived_keys && marks.contains(Mark::LongLivedKey))
+            }
+            Seen::Unknown => {
+                (filter.web_identity && WEB_IDENTITY_TEXT.find(bytes).is_some())
+                    || (filter.long_lived_keys && QUOTED_AKIA.find(bytes).is_some())
+                    || ESCAPE.find(bytes).is_some()
+            }
+        };
+        if needed {
             return true;
         }
         if filter.trust_changes {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use serde_json::value::RawValue;
 
-use super::container::{EventSink, UnicodeEscapes, read_record};
+use super::container::{EventSink, Seen, read_record};
 use super::summary::InputSummary;
 use super::{IngestOptions, Part, Sink};
 use crate::frame::FrameBuilder;
@@ -138,8 +138,8 @@ fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> 
         // serde below; one it finds damaged, serde would reject too.
         match super::scan::values(run) {
             Ok(scanned) => {
-                for (range, escaped) in scanned.elements_with_escapes() {
-                    read_record(&run[range], UnicodeEscapes::known(escaped), sink);
+                for (range, marks) in scanned.elements_with_marks() {
+                    read_record(&run[range], Seen::Scanned(marks), sink);
                 }
                 return Ok(());
             }
@@ -154,7 +154,7 @@ fn read_run(run: &str, sink: &mut dyn EventSink) -> Result<(), NotWholeRecords> 
             serde::Deserialize::deserialize(&mut de).map_err(|_| NotWholeRecords)?;
         let text = raw.get();
         let end = text.as_ptr() as usize - rest.as_ptr() as usize + text.len();
-        read_record(text, UnicodeEscapes::Unknown, sink);
+        read_record(text, Seen::Unknown, sink);
         rest = json_ws(&rest[end..]);
         if rest.is_empty() {
             return Ok(());

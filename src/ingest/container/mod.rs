@@ -15,6 +15,7 @@ use std::fmt;
 use serde::de::DeserializeSeed;
 
 use super::record::RawEvent;
+use super::scan::MarkSet;
 use seeds::{Counter, MaybeEvent, TopKind, TopSeed};
 
 /// Receives events as they are parsed.
@@ -31,9 +32,9 @@ pub trait EventSink {
         false
     }
     /// Looks at one record's raw JSON text; returns `false` when the sink
-    /// has accounted for it already and it need not be parsed. `escapes`
-    /// is what the reader already knows of its `\u` escapes.
-    fn skim(&mut self, _record: &str, _escapes: UnicodeEscapes) -> bool {
+    /// has accounted for it already and it need not be parsed. `seen` is
+    /// what the reader already knows of it.
+    fn skim(&mut self, _record: &str, _seen: Seen) -> bool {
         true
     }
     /// Counts strings repaired (lone surrogate escapes made U+FFFD) in a
@@ -41,27 +42,15 @@ pub trait EventSink {
     fn repaired(&mut self, _n: u64) {}
 }
 
-/// What a reader knows of a record's `\u` escapes before it is skimmed:
-/// the scanner finds every escape anyway, serde's readers do not look.
+/// What a reader knows of a record before it is skimmed: the scanner notes
+/// what the skim looks for ([`super::scan::Mark`]), serde's readers do not
+/// look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnicodeEscapes {
-    /// Not looked for: the skim searches the text itself.
+pub enum Seen {
+    /// Not looked at: the skim searches the text itself.
     Unknown,
-    /// None in the record.
-    Absent,
-    /// At least one in the record.
-    Present,
-}
-
-impl UnicodeEscapes {
-    /// As the scanner found them ([`super::scan::Scanned`]).
-    pub fn known(present: bool) -> Self {
-        if present {
-            UnicodeEscapes::Present
-        } else {
-            UnicodeEscapes::Absent
-        }
-    }
+    /// As the scanner found them: every mark in the record.
+    Scanned(MarkSet),
 }
 
 /// What kind of container a file turned out to be.
@@ -171,8 +160,8 @@ fn read_checked(bytes: &[u8], text: Option<&str>, sink: &mut dyn EventSink) -> O
     if let (b'{', Some(text), true) = (bytes[first], text, sink.skims() && scan_enabled())
         && let Ok(scanned) = super::scan::records(text)
     {
-        for (range, escaped) in scanned.elements_with_escapes() {
-            read_record(&text[range], UnicodeEscapes::known(escaped), sink);
+        for (range, marks) in scanned.elements_with_marks() {
+            read_record(&text[range], Seen::Scanned(marks), sink);
         }
         return Outcome {
             container: Container::Records,
@@ -219,8 +208,8 @@ pub(super) fn scan_enabled() -> bool {
 
 /// Reads one well-formed element of a `Records` array: skimmed first when
 /// the sink skims, then parsed if still wanted.
-pub(super) fn read_record(text: &str, escapes: UnicodeEscapes, sink: &mut dyn EventSink) {
-    if sink.skims() && text.starts_with('{') && !sink.skim(text, escapes) {
+pub(super) fn read_record(text: &str, seen: Seen, sink: &mut dyn EventSink) {
+    if sink.skims() && text.starts_with('{') && !sink.skim(text, seen) {
         return;
     }
     match serde_json::from_str::<MaybeEvent<'_>>(text) {

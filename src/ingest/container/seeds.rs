@@ -7,7 +7,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::super::record::{EventVisitor, Key, RawEvent};
-use super::{EventSink, UnicodeEscapes, deliver, read_record};
+use super::{EventSink, Seen, deliver, read_record};
 
 #[derive(Default)]
 pub(super) struct Counter {
@@ -123,7 +123,7 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
             // scan); parse only those the sink still wants.
             while let Some(raw) = seq.next_element::<&'de RawValue>()? {
                 self.counter.seen += 1;
-                read_record(raw.get(), UnicodeEscapes::Unknown, self.sink);
+                read_record(raw.get(), Seen::Unknown, self.sink);
             }
             return Ok(());
         }

@@ -22,6 +22,8 @@ pub struct Masks {
     pub ws: u64,
     /// Below 0x20: never allowed inside a string.
     pub control: u64,
+    /// `A`: how the names the skim looks for start.
+    pub letter_a: u64,
 }
 
 /// The byte loop: the reference the vector versions are held to.
@@ -38,6 +40,7 @@ pub fn portable(block: &[u8; 64]) -> Masks {
             b':' => m.colon |= bit,
             b',' => m.comma |= bit,
             b' ' | b'\t' | b'\n' | b'\r' => m.ws |= bit,
+            b'A' => m.letter_a |= bit,
             _ => {}
         }
         if b < 0x20 {
@@ -167,6 +170,7 @@ mod x86 {
                     m.colon |= bits!(is!(b':'));
                     m.comma |= bits!(is!(b','));
                     m.ws |= bits!(unsafe { $ws(v) });
+                    m.letter_a |= bits!(is!(b'A'));
                     // v <= 0x1f, unsigned: max(v, 0x1f) == 0x1f.
                     let low = $set1(0x1f);
                     m.control |= bits!($eq($max(v, low), low));
@@ -182,6 +186,7 @@ mod x86 {
                     comma: opaque(m.comma),
                     ws: opaque(m.ws),
                     control: opaque(m.control),
+                    letter_a: opaque(m.letter_a),
                 }
             }
         };

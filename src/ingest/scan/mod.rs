@@ -12,18 +12,21 @@
 //! elements; anything it does not accept (damage, or a shape it does not
 //! handle) is left to the serde reader, which locates damage. It reads no
 //! values: the records a report needs are parsed by serde afterwards. It
-//! does note where the `\u` escapes are, which it checks anyway, so that
-//! the skim need not search each record for them.
+//! does note what the skim looks for ([`marks`]: the `\u` escapes, which it
+//! checks anyway, and the strings that start a name a report keeps), so
+//! that the skim need not search each record's text.
 
 mod bits;
 mod brackets;
 pub mod classify;
+mod marks;
 
 use std::ops::Range;
 
 use bits::{Next, escaped, prefix_xor};
 use brackets::Brackets;
 use classify::{Kind, Masks};
+pub use marks::{Mark, MarkSet};
 
 /// Why a text was not scanned to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,30 +38,13 @@ pub enum Refused {
     Unsupported,
 }
 
-/// A well-formed text's elements, and where its `\u` escapes are.
+/// A well-formed text's elements, and what the skim must know of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scanned {
     /// The elements, as byte ranges of the text, in order.
     pub elements: Vec<Range<usize>>,
-    /// The position of the backslash of every `\u` escape, ascending (a
-    /// `\\` followed by `u` is an escaped backslash, not one of them).
-    pub unicode_escapes: Vec<usize>,
-}
-
-impl Scanned {
-    /// Each element with whether a `\u` escape lies inside it: the records
-    /// whose raw text may spell a name in escapes, which no substring
-    /// search of the raw text sees.
-    pub fn elements_with_escapes(&self) -> impl Iterator<Item = (Range<usize>, bool)> + '_ {
-        let mut at = 0;
-        self.elements.iter().map(move |range| {
-            let escapes = &self.unicode_escapes;
-            while at < escapes.len() && escapes[at] < range.start {
-                at += 1;
-            }
-            (range.clone(), at < escapes.len() && escapes[at] < range.end)
-        })
-    }
+    /// Every [`Mark`], by position, ascending.
+    pub marks: Vec<(usize, Mark)>,
 }
 
 /// The elements of a lone `{"Records":[…]}` object (CloudTrail's delivery
@@ -205,7 +191,9 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         }
         prefix_xor(x)
     };
-    let mut unicode_escapes = Vec::new();
+    let mut marks = Vec::new();
+    // The previous block ended in an opening quote.
+    let mut open_carry = 0u64;
     let mut padded = [b' '; 64];
     for (n, chunk) in bytes.chunks(64).enumerate() {
         let base = n * 64;
@@ -234,7 +222,7 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
                 return Err(Refused::Invalid);
             }
             if bytes[pos] == b'u' {
-                unicode_escapes.push(pos - 1);
+                marks.push((pos - 1, Mark::UnicodeEscape));
             }
             e &= e - 1;
         }
@@ -244,6 +232,17 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         let shut = c.close & outside;
         let (colon, comma) = (c.colon & outside, c.comma & outside);
         let (open, close) = (quote & in_string, quote & outside);
+        // Strings that start with `A`: where a long-lived key or the
+        // web-identity event name may begin.
+        let mut named = ((open << 1) | open_carry) & c.letter_a;
+        open_carry = open >> 63;
+        while named != 0 {
+            let pos = base + named.trailing_zeros() as usize;
+            if let Some(mark) = marks::name_at(&bytes[pos..]) {
+                marks.push((pos, mark));
+            }
+            named &= named - 1;
+        }
         let ops = c.open_brace | c.open_bracket | c.close | c.colon | c.comma;
         let scalar = !(c.ws | ops | quote | in_string);
         let scalar_start = scalar & !((scalar << 1) | scalar_carry);
@@ -300,9 +299,13 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     {
         return Err(Refused::Invalid);
     }
+    // Within a block the escapes were noted before the names.
+    if !marks.is_sorted_by_key(|(pos, _)| *pos) {
+        marks.sort_unstable_by_key(|(pos, _)| *pos);
+    }
     Ok(Scanned {
         elements: brackets.finish()?,
-        unicode_escapes,
+        marks,
     })
 }
 

@@ -118,15 +118,16 @@ fn unicode_escapes_are_found_per_element() {
     let flags = |text: &str| -> Vec<bool> {
         records(text)
             .unwrap()
-            .elements_with_escapes()
-            .map(|(_, escaped)| escaped)
+            .elements_with_marks()
+            .map(|(_, marks)| marks.contains(Mark::UnicodeEscape))
             .collect()
     };
     let text = r#"{"Records":[{"a":"plain"},{"n":"AssumeRoleWith\u0057ebIdentity"},{"b":"C:\\users"},{},{"k":"\u0041KIA","l":"\u00e9"}]}"#;
     assert_eq!(flags(text), [false, true, false, false, true]);
     let scanned = records(text).unwrap();
-    assert_eq!(scanned.unicode_escapes.len(), 3);
-    for at in &scanned.unicode_escapes {
+    assert_eq!(scanned.marks.len(), 3);
+    for (at, mark) in &scanned.marks {
+        assert_eq!(*mark, Mark::UnicodeEscape);
         assert_eq!(&text[*at..at + 2], "\\u");
     }
     for pad in 0..140 {
@@ -170,6 +171,61 @@ fn every_implementation_scans_alike() {
                     "{kind:?} {mode:?}: {text}"
                 );
             }
+        }
+    }
+}
+
+/// The strings that start a name a report keeps are marked in the element
+/// they lie in, keys and values alike, wherever they fall against the
+/// 64-byte blocks; an escaped quote does not start a string, and the event
+/// name must be the whole string.
+#[test]
+fn names_a_report_keeps_are_marked_per_element() {
+    let marks = |text: &str| -> Vec<Vec<Mark>> {
+        records(text)
+            .unwrap()
+            .elements_with_marks()
+            .map(|(_, set)| {
+                [Mark::UnicodeEscape, Mark::LongLivedKey, Mark::WebIdentity]
+                    .into_iter()
+                    .filter(|m| set.contains(*m))
+                    .collect()
+            })
+            .collect()
+    };
+    let text = r#"{"Records":[{"k":"AKIAX"},{"AKIA":1},{"n":"AssumeRoleWithWebIdentity"},{"n":"AssumeRoleWithWebIdentityX","a":"xAKIA"},{"s":"\"AKIA"},{"n":"AssumeRole","a":"ASIA"},{"u":"\u0041KIA","k":"AKIA"}]}"#;
+    use Mark::*;
+    assert_eq!(
+        marks(text),
+        [
+            vec![LongLivedKey],
+            vec![LongLivedKey],
+            vec![WebIdentity],
+            vec![],
+            vec![],
+            vec![],
+            vec![UnicodeEscape, LongLivedKey],
+        ]
+    );
+    for pad in 0..140 {
+        let text = format!(
+            r#"{{"Records":[{{"a":"{}"}},{{"k":"AKIAQ","n":"AssumeRoleWithWebIdentity"}},{{"z":"A"}}]}}"#,
+            "x".repeat(pad),
+        );
+        assert_eq!(
+            marks(&text),
+            [vec![], vec![LongLivedKey, WebIdentity], vec![]],
+            "pad {pad}: {text}"
+        );
+        let scanned = records(&text).unwrap();
+        for (at, mark) in &scanned.marks {
+            let name = if *mark == LongLivedKey {
+                "AKIA"
+            } else {
+                "Assume"
+            };
+            assert!(text[*at..].starts_with(name), "pad {pad}: {mark:?} at {at}");
+            assert_eq!(&text[at - 1..*at], "\"");
         }
     }
 }
