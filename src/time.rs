@@ -177,8 +177,9 @@ pub fn parse_bound(text: &str, bound: Bound, now: Millis) -> Result<Millis, Stri
 /// `h`, `d`, `w`): `90d`, `5m`. Its milliseconds, when that is more than 0.
 pub fn parse_length(text: &str, units: &[char]) -> Option<Millis> {
     let t = text.trim();
-    let (digits, unit) = t.split_at(t.len().checked_sub(1)?);
-    let unit = unit.chars().next()?;
+    // The last character, which may be several bytes (`5é`).
+    let (at, unit) = t.char_indices().next_back()?;
+    let digits = &t[..at];
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !units.contains(&unit) {
         return None;
     }
@@ -244,7 +245,20 @@ mod tests {
         assert_eq!(super::parse_length("5m", &hms), Some(300_000));
         assert_eq!(super::parse_length(" 90s ", &hms), Some(90_000));
         assert_eq!(super::parse_length("2d", &hms), None, "a unit not allowed");
-        for bad in ["0m", "m", "", "5", "-5m", "1.5h", "2026-01-01"] {
+        // Regression (found by the policy parser's fuzz test): a last
+        // character of several bytes is a unit, not a place to cut.
+        for bad in [
+            "0m",
+            "m",
+            "",
+            "5",
+            "-5m",
+            "1.5h",
+            "2026-01-01",
+            "5\u{fffd}",
+            "é",
+            "5mé",
+        ] {
             assert_eq!(super::parse_length(bad, &hms), None, "{bad}");
         }
     }
