@@ -4,7 +4,7 @@
 //! All instants are milliseconds since the Unix epoch, UTC. Nothing here
 //! knows about business hours (see `policy`).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -130,8 +130,19 @@ fn parse_fallback(s: &str) -> Option<Millis> {
 /// Formats an instant as RFC 3339 UTC with second precision (`…Z`), adding
 /// milliseconds only when there are any.
 pub fn format_millis(ms: Millis) -> String {
+    let whole = ms % 1000 == 0;
     match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        // chrono's RFC 3339 writer parses no format string (the output
+        // writes one of these per time cell); it takes four-digit years only.
+        Some(t) if (0..=9999).contains(&t.year()) => {
+            let digits = if whole {
+                SecondsFormat::Secs
+            } else {
+                SecondsFormat::Millis
+            };
+            t.to_rfc3339_opts(digits, true)
+        }
+        Some(t) if whole => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         None => ms.to_string(),
     }
@@ -264,6 +275,49 @@ mod tests {
     }
 
     use super::*;
+
+    /// The RFC 3339 writer gives what the format string gave, whole
+    /// seconds or not, before 1970 and after, and the years it does not
+    /// take still format.
+    #[test]
+    fn times_format_as_before() {
+        let by_format = |ms: Millis| match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            None => ms.to_string(),
+        };
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            999,
+            -1000,
+            -1001,
+            1_700_000_000_000,
+            253_402_300_799_999,
+        ];
+        values.extend((0..20_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // From about 1900 to 2100, a third of them whole seconds.
+            let ms = (x % 6_311_390_400_000) as i64 - 2_208_988_800_000;
+            if x.is_multiple_of(3) {
+                ms - ms.rem_euclid(1000)
+            } else {
+                ms
+            }
+        }));
+        for ms in values {
+            assert_eq!(format_millis(ms), by_format(ms), "{ms}");
+        }
+        assert_eq!(format_millis(1_763_251_207_000), "2025-11-16T00:00:07Z");
+        assert_eq!(format_millis(1_763_251_207_120), "2025-11-16T00:00:07.120Z");
+        // Year 10000 and before year 0: not RFC 3339, formatted all the same.
+        assert_eq!(format_millis(253_402_300_800_000), "+10000-01-01T00:00:00Z");
+        assert!(format_millis(-62_167_219_200_001).starts_with("-0001-12-31T23:59:59.999"));
+    }
 
     fn t(s: &str) -> Millis {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()

@@ -186,7 +186,9 @@ pub fn compute(frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Stats
         .and_then(|p| p.business_hours.as_ref())
         .map_or(chrono_tz::UTC, |b| b.timezone);
     // Whether the policy allows a subject is asked only of one with roles.
-    let judge = policy.filter(|p| !p.roles.is_empty());
+    let mut judge = policy
+        .filter(|p| !p.roles.is_empty())
+        .map(crate::policy::Verdicts::new);
 
     let (mut assumptions, mut failed) = (0, 0);
     let mut per_day: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -246,8 +248,8 @@ pub fn compute(frame: &DataFrame, policy: Option<&Policy>) -> PolarsResult<Stats
         if ok && let (Some(role), Some(repo)) = (roles.get(i), repos.get(i)) {
             let kind = types.get(i).unwrap_or("other").to_string();
             let context = envs.get(i).or(refs.get(i)).unwrap_or("").to_string();
-            let allowed = judge.map(|p| {
-                let v = p.verdict(Some(role), subjects.get(i), audiences.get(i));
+            let allowed = judge.as_mut().map(|p| {
+                let v = p.get(Some(role), subjects.get(i), audiences.get(i));
                 v.subject_allowed && v.audience_allowed
             });
             let e = inventory

@@ -2,7 +2,9 @@
 //! holidays, by which `off-hours` judges a call.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
+use chrono::format::{Item, StrftimeItems};
 use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Timelike, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -49,8 +51,11 @@ pub struct BusinessHours {
 impl BusinessHours {
     /// The local wall-clock time of an instant, e.g. `2026-11-21 23:14 Sat CET`.
     pub fn local_time(&self, t: Millis) -> String {
+        // Parsed once: `format` would parse the string for every call.
+        static LOCAL: LazyLock<Vec<Item<'static>>> =
+            LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M %a %Z").collect());
         match self.timezone.timestamp_millis_opt(t).single() {
-            Some(local) => local.format("%Y-%m-%d %H:%M %a %Z").to_string(),
+            Some(local) => local.format_with_items(LOCAL.iter()).to_string(),
             None => String::new(),
         }
     }

@@ -14,6 +14,7 @@ pub mod network;
 mod pattern;
 pub mod suggest;
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -74,7 +75,7 @@ pub struct RoleRule {
 }
 
 /// What the policy says about one web-identity assumption.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoleVerdict {
     /// Some `[[roles]]` entry's `arn` matches the role.
     pub has_entry: bool,
@@ -217,6 +218,40 @@ impl Policy {
     }
 }
 
+/// [`Policy::verdict`], remembered per role, subject and audience: a
+/// trail's calls repeat a few of each, and every verdict matches them
+/// against the patterns of every `[[roles]]` entry.
+pub struct Verdicts<'p, 'a> {
+    policy: &'p Policy,
+    seen: HashMap<(&'a str, Option<&'a str>, Option<&'a str>), RoleVerdict>,
+}
+
+impl<'p, 'a> Verdicts<'p, 'a> {
+    pub fn new(policy: &'p Policy) -> Self {
+        Verdicts {
+            policy,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// What [`Policy::verdict`] says.
+    pub fn get(
+        &mut self,
+        role_arn: Option<&'a str>,
+        subject: Option<&'a str>,
+        audience: Option<&'a str>,
+    ) -> RoleVerdict {
+        let Some(role) = role_arn else {
+            return RoleVerdict::default();
+        };
+        let policy = self.policy;
+        *self
+            .seen
+            .entry((role, subject, audience))
+            .or_insert_with(|| policy.verdict(Some(role), subject, audience))
+    }
+}
+
 /// A policy error located by byte span.
 #[derive(Debug)]
 pub struct SpanError {
@@ -333,6 +368,42 @@ allowed_users = ["arn:aws:iam::111122223333:user/legacy-backup"]
         assert_eq!(v, RoleVerdict::default());
         assert!(policy.iam_user_allowed("arn:aws:iam::111122223333:user/legacy-backup"));
         assert!(!policy.iam_user_allowed("arn:aws:iam::111122223333:user/ci"));
+    }
+
+    /// Remembered verdicts are the verdicts, asked in any order and again.
+    #[test]
+    fn remembered_verdicts_are_the_verdicts() {
+        let policy = Policy::parse(EXAMPLE).unwrap();
+        let roles = [
+            None,
+            Some("arn:aws:iam::111122223333:role/gha-prod-deploy"),
+            Some("arn:aws:iam::111122223333:role/gha-nightly-sync"),
+            Some("arn:aws:iam::999:role/other"),
+        ];
+        let subjects = [
+            None,
+            Some("repo:acme/shared:ref:refs/heads/x"),
+            Some("repo:acme/api:ref:refs/heads/dev"),
+        ];
+        let audiences = [
+            None,
+            Some("sts.amazonaws.com"),
+            Some("https://github.com/acme"),
+        ];
+        let mut verdicts = Verdicts::new(&policy);
+        for _ in 0..2 {
+            for r in roles {
+                for s in subjects {
+                    for a in audiences {
+                        assert_eq!(
+                            verdicts.get(r, s, a),
+                            policy.verdict(r, s, a),
+                            "{r:?} {s:?} {a:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

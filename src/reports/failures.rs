@@ -8,6 +8,7 @@ use super::{
     string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
+use crate::policy::Verdicts;
 
 #[doc = include_str!("failures.md")]
 pub struct Failures;
@@ -54,9 +55,11 @@ impl Report for Failures {
         let (codes, messages) = (strs(&df, col::ERROR_CODE)?, strs(&df, col::ERROR_MESSAGE)?);
         let mut allows = Vec::with_capacity(df.height());
         let mut causes = Vec::with_capacity(df.height());
+        let mut verdicts = policy.map(Verdicts::new);
         for i in 0..df.height() {
-            let allowed =
-                policy.map(|p| p.verdict(roles.get(i), subjects.get(i), audiences.get(i)));
+            let allowed = verdicts
+                .as_mut()
+                .map(|v| v.get(roles.get(i), subjects.get(i), audiences.get(i)));
             let code = codes.get(i).unwrap_or("");
             causes.push(Some(likely_cause(
                 code,

@@ -7,6 +7,7 @@ use super::{
     string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
+use crate::policy::Verdicts;
 
 #[doc = include_str!("off_hours.md")]
 pub struct OffHours;
@@ -46,9 +47,9 @@ impl Report for OffHours {
         let mut local = Vec::with_capacity(df.height());
         let mut kinds = Vec::with_capacity(df.height());
         let mut reasons = Vec::with_capacity(df.height());
+        let mut verdicts = Verdicts::new(policy);
         for (t, role) in ts.iter().zip(roles.iter()) {
-            let exempt =
-                role.is_some_and(|r| policy.verdict(Some(r), None, None).off_hours_allowed);
+            let exempt = verdicts.get(role, None, None).off_hours_allowed;
             let off = t
                 .filter(|_| !exempt)
                 .and_then(|t| hours.check(t).map(|why| (t, why)));

@@ -7,7 +7,7 @@ use super::{
     group, keep, string_column, strs, web_identity_calls,
 };
 use crate::frame::col;
-use crate::policy::{Pattern, Policy};
+use crate::policy::{Pattern, Policy, Verdicts};
 
 #[doc = include_str!("unexpected_subjects.md")]
 pub struct UnexpectedSubjects;
@@ -47,8 +47,10 @@ impl Report for UnexpectedSubjects {
             refs: strs(&df, col::GH_REF)?,
             envs: strs(&df, col::GH_ENVIRONMENT)?,
         };
-        let judged: Vec<Option<Unexpected>> =
-            (0..df.height()).map(|i| calls.judge(i, policy)).collect();
+        let mut verdicts = Verdicts::new(policy);
+        let judged: Vec<Option<Unexpected>> = (0..df.height())
+            .map(|i| calls.judge(i, policy, &mut verdicts))
+            .collect();
         df.with_column(string_column(
             "severity",
             judged
@@ -117,11 +119,16 @@ fn raw_repo_claim(subject: &str) -> Option<&str> {
 }
 
 impl Calls<'_> {
-    fn judge(&self, i: usize, policy: &Policy) -> Option<Unexpected> {
+    fn judge<'a>(
+        &'a self,
+        i: usize,
+        policy: &Policy,
+        verdicts: &mut Verdicts<'_, 'a>,
+    ) -> Option<Unexpected> {
         let role = self.roles.get(i).unwrap_or("");
         let subject = self.subjects.get(i);
         let audience = self.audiences.get(i);
-        let verdict = policy.verdict(Some(role), subject, audience);
+        let verdict = verdicts.get(Some(role), subject, audience);
         if !verdict.has_entry {
             return Some(Unexpected {
                 severity: Severity::Medium,
