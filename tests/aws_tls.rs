@@ -4,7 +4,7 @@
 //! over plain HTTP when its authority is trusted (`SSL_CERT_FILE`), a clear
 //! refusal when it is not, after one attempt per API: the front counts the
 //! handshakes refused, whether ctaudit paces the API (LookupEvents) or the
-//! SDK retries it (IAM, Account; `ctaudit::aws::TlsRefusal`).
+//! SDK retries it (IAM, Account, STS; `ctaudit::aws::TlsRefusal`).
 
 use crate::common;
 
@@ -112,5 +112,28 @@ fn the_api_is_read_over_tls_and_an_untrusted_certificate_is_refused() {
         1,
         "account:ListRegions once\n{}",
         listing.stderr
+    );
+
+    // With a state, the account is asked of STS before any LookupEvents:
+    // one attempt for IAM's key inventory, which fails and is reported,
+    // then one for STS's GetCallerIdentity, which ends the run.
+    let state = dir.path().join("state.json");
+    let stated = report(
+        &https,
+        Some(path_str(&other)),
+        &["--state", path_str(&state)],
+    );
+    assert_eq!(stated.code, 2, "{}", stated.stdout);
+    assert!(
+        stated.stderr.contains("GetCallerIdentity failed")
+            && stated.stderr.contains("invalid peer certificate"),
+        "{}",
+        stated.stderr
+    );
+    assert_eq!(
+        attempts(),
+        2,
+        "iam:ListUsers and sts:GetCallerIdentity once each\n{}",
+        stated.stderr
     );
 }
