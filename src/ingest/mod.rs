@@ -87,9 +87,13 @@ pub const TRUST_CHANGE_EVENTS: &[&str] = &[
 /// The event name of OIDC role assumptions.
 pub const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
 
+/// How a long-lived IAM user (or root) access key id starts; temporary
+/// keys start `ASIA`.
+pub const LONG_LIVED_KEY_PREFIX: &str = "AKIA";
+
 /// Whether an access key id is a long-lived IAM user (or root) key.
 pub fn is_long_lived_key(key: &str) -> bool {
-    key.starts_with("AKIA")
+    key.starts_with(LONG_LIVED_KEY_PREFIX)
 }
 
 /// What to read and keep.

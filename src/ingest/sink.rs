@@ -13,7 +13,7 @@ use super::container::{EventSink, Seen};
 use super::record::RawEvent;
 use super::scan::Mark;
 use super::summary::{InputSummary, SkipRecord};
-use super::{TRUST_CHANGE_EVENTS, WEB_IDENTITY};
+use super::{LONG_LIVED_KEY_PREFIX, TRUST_CHANGE_EVENTS, WEB_IDENTITY};
 use crate::frame::{FrameBuilder, Row};
 use crate::time::parse_event_time;
 
@@ -121,7 +121,8 @@ impl EventSink for Sink<'_, '_> {
     fn skim(&mut self, record: &str, seen: Seen) -> bool {
         static WEB_IDENTITY_TEXT: LazyLock<Finder<'static>> =
             LazyLock::new(|| Finder::new(WEB_IDENTITY));
-        static QUOTED_AKIA: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\"AKIA"));
+        static QUOTED_AKIA: LazyLock<Finder<'static>> =
+            LazyLock::new(|| Finder::new(&format!("\"{LONG_LIVED_KEY_PREFIX}")).into_owned());
         static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\\u"));
         let filter = self.opts.filter;
         let bytes = record.as_bytes();

@@ -100,7 +100,9 @@ impl Store {
                 keep = keep.or(col(col::EVENT_NAME).eq(lit(crate::ingest::WEB_IDENTITY)));
             }
             if filter.long_lived_keys {
-                keep = keep.or(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA")));
+                keep = keep.or(col(col::ACCESS_KEY_ID)
+                    .str()
+                    .starts_with(lit(crate::ingest::LONG_LIVED_KEY_PREFIX)));
             }
             if filter.trust_changes {
                 for name in crate::ingest::TRUST_CHANGE_EVENTS {

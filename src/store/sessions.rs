@@ -19,7 +19,7 @@
 use polars::prelude::*;
 
 use crate::frame::{self, col};
-use crate::ingest::WEB_IDENTITY;
+use crate::ingest::{LONG_LIVED_KEY_PREFIX, WEB_IDENTITY};
 
 /// The table's folder in the store.
 pub const DIR: &str = "sessions";
@@ -176,13 +176,19 @@ pub fn of_events(events: LazyFrame) -> LazyFrame {
             null_text().alias(*n)
         }
     }));
-    let keys = in_order(events.filter(col(col::ACCESS_KEY_ID).str().starts_with(lit("AKIA"))))
-        .with_column(millis().floor_div(lit(86_400_000i64)).alias(DAY))
-        .unique_stable_generic(
-            Some(vec![col(col::ACCESS_KEY_ID), col(DAY)]),
-            UniqueKeepStrategy::First,
-        )
-        .select(key_cols);
+    let keys = in_order(
+        events.filter(
+            col(col::ACCESS_KEY_ID)
+                .str()
+                .starts_with(lit(LONG_LIVED_KEY_PREFIX)),
+        ),
+    )
+    .with_column(millis().floor_div(lit(86_400_000i64)).alias(DAY))
+    .unique_stable_generic(
+        Some(vec![col(col::ACCESS_KEY_ID), col(DAY)]),
+        UniqueKeepStrategy::First,
+    )
+    .select(key_cols);
 
     concat([web, keys], UnionArgs::default())
         .expect("both selections have the table's columns")

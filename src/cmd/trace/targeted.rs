@@ -12,8 +12,8 @@ use polars::prelude::*;
 use super::super::source::SourceArgs;
 use crate::aws::lookup::Lookup;
 use crate::frame::{self, col};
-use crate::ingest::WEB_IDENTITY;
 use crate::ingest::summary::InputSummary;
+use crate::ingest::{WEB_IDENTITY, is_long_lived_key};
 use crate::trace::{Selector, keys_for, with_attribution};
 
 /// The events `selector`'s timeline is made of: the assumptions, and the
@@ -24,7 +24,7 @@ pub fn pull(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<(LazyFrame, Option<InputSummary>)> {
     // A long-lived key was issued by no assumption: its calls alone.
-    let long_lived = matches!(selector, Selector::AccessKey(k) if k.starts_with("AKIA"));
+    let long_lived = matches!(selector, Selector::AccessKey(k) if is_long_lived_key(k));
     let mut first = Vec::new();
     if !long_lived {
         first.push(Lookup::event_name(WEB_IDENTITY));

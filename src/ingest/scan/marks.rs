@@ -7,6 +7,7 @@
 use std::ops::Range;
 
 use super::Scanned;
+use crate::ingest::{LONG_LIVED_KEY_PREFIX, WEB_IDENTITY};
 
 /// One thing noted at a position of the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,12 +52,16 @@ impl FromIterator<Mark> for MarkSet {
 }
 
 /// The mark for a string whose text (after its opening quote) starts
-/// `s`, which starts with `A`.
+/// `s`, which starts with `A`: by the same names the reports keep records
+/// by ([`crate::ingest::RowFilter`]), the event name as the whole string.
 #[inline]
 pub(super) fn name_at(s: &[u8]) -> Option<Mark> {
-    if s.starts_with(b"AKIA") {
+    if s.starts_with(LONG_LIVED_KEY_PREFIX.as_bytes()) {
         Some(Mark::LongLivedKey)
-    } else if s.starts_with(b"AssumeRoleWithWebIdentity\"") {
+    } else if s
+        .strip_prefix(WEB_IDENTITY.as_bytes())
+        .is_some_and(|rest| rest.first() == Some(&b'"'))
+    {
         Some(Mark::WebIdentity)
     } else {
         None
