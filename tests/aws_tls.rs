@@ -85,55 +85,39 @@ fn the_api_is_read_over_tls_and_an_untrusted_certificate_is_refused() {
     assert_eq!(findings(&secure), findings(&plain));
     assert!(findings(&secure).0.as_array().is_some_and(|f| f.len() > 10));
 
-    // Not retried: another attempt would be refused the same way.
-    let refused = report(&https, Some(path_str(&other)), &[]);
-    assert_eq!(refused.code, 2, "{}", refused.stdout);
-    assert!(
-        refused.stderr.contains("invalid peer certificate")
-            && !refused.stderr.contains("gave up after"),
-        "{}",
-        refused.stderr
-    );
-    // One attempt each: LookupEvents (paced by ctaudit) and IAM's ListUsers
-    // (the key inventory, retried by the SDK but for TlsRefusal).
-    assert_eq!(attempts(), 2, "{}", refused.stderr);
-
+    // With the other authority: refused (exit 2) with rustls' reason, never
+    // after retries, in `expected` handshakes: one attempt per API, since
+    // another would be refused the same way.
+    let refused = |extra: &[&str], expected: usize, apis: &str| -> Run {
+        let run = report(&https, Some(path_str(&other)), extra);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert!(
+            run.stderr.contains("invalid peer certificate")
+                && !run.stderr.contains("gave up after"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(attempts(), expected, "{apis}\n{}", run.stderr);
+        run
+    };
+    // LookupEvents (paced by ctaudit) and IAM's ListUsers (the key
+    // inventory, retried by the SDK but for TlsRefusal).
+    refused(&[], 2, "lookup-events and iam:ListUsers once each");
     // The Account API (`--all-regions`) is retried by the SDK itself, which
     // takes a connector error for transient: TlsRefusal stops it at one.
-    let listing = report(&https, Some(path_str(&other)), &["--all-regions"]);
-    assert_eq!(listing.code, 2, "{}", listing.stdout);
-    assert!(
-        listing.stderr.contains("invalid peer certificate"),
-        "{}",
-        listing.stderr
-    );
-    assert_eq!(
-        attempts(),
-        1,
-        "account:ListRegions once\n{}",
-        listing.stderr
-    );
-
+    refused(&["--all-regions"], 1, "account:ListRegions once");
     // With a state, the account is asked of STS before any LookupEvents:
     // one attempt for IAM's key inventory, which fails and is reported,
     // then one for STS's GetCallerIdentity, which ends the run.
     let state = dir.path().join("state.json");
-    let stated = report(
-        &https,
-        Some(path_str(&other)),
+    let stated = refused(
         &["--state", path_str(&state)],
-    );
-    assert_eq!(stated.code, 2, "{}", stated.stdout);
-    assert!(
-        stated.stderr.contains("GetCallerIdentity failed")
-            && stated.stderr.contains("invalid peer certificate"),
-        "{}",
-        stated.stderr
-    );
-    assert_eq!(
-        attempts(),
         2,
-        "iam:ListUsers and sts:GetCallerIdentity once each\n{}",
+        "iam:ListUsers and sts:GetCallerIdentity once each",
+    );
+    assert!(
+        stated.stderr.contains("GetCallerIdentity failed"),
+        "{}",
         stated.stderr
     );
 }
