@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::{KeyKind, is_secret_key, is_secret_value, may_hold_secret_values};
+use super::{KeyKind, has_secret_text, is_secret_key, looks_like_secret_key, may_hold_secret_text};
 
 /// The text is not one well-formed JSON value; the byte offset where that
 /// became clear.
@@ -78,17 +78,7 @@ enum Next {
 
 /// `text` as minified JSON with every secret replaced by `"REDACTED"`.
 pub fn redact_json(text: &str) -> Result<String, Malformed> {
-    Redactor {
-        src: text.as_bytes(),
-        text,
-        pos: 0,
-        out: String::with_capacity(text.len()),
-        stack: Vec::new(),
-        muted_at: None,
-        // An escape can spell what the quick test looks for.
-        values: text.contains("\\u") || may_hold_secret_values(text),
-    }
-    .run()
+    Redactor::new(text, may_hold_secret_text(text)).run()
 }
 
 struct Redactor<'t> {
@@ -100,12 +90,24 @@ struct Redactor<'t> {
     /// While a secret object or array is read, the stack depth it opened
     /// at: nothing is written until it closes.
     muted_at: Option<usize>,
-    /// Whether any string may be secret by the value rule (else none is
-    /// looked at).
-    values: bool,
+    /// Whether any string may hold secret text (else only the key shape,
+    /// a length compare for most strings, is looked for).
+    texts: bool,
 }
 
-impl Redactor<'_> {
+impl<'t> Redactor<'t> {
+    fn new(text: &'t str, texts: bool) -> Redactor<'t> {
+        Redactor {
+            src: text.as_bytes(),
+            text,
+            pos: 0,
+            out: String::with_capacity(text.len()),
+            stack: Vec::new(),
+            muted_at: None,
+            texts,
+        }
+    }
+
     fn run(mut self) -> Result<String, Malformed> {
         let mut next = Next::Value;
         loop {
@@ -207,11 +209,14 @@ impl Redactor<'_> {
                     // A second name in one object: the first is judged now.
                     top.secret_pair |= is_secret_name(&self.text[a..b]);
                 }
-                if matches!(member, Member::Secret | Member::Credentials)
-                    || (self.values && is_secret_value(&decoded))
-                {
-                    self.write(QUOTED_REDACTED);
-                } else if let Some(inner) = nested_json(&decoded) {
+                // JSON in a string is redacted member by member (its keys
+                // catch what the text pattern would find across its tokens);
+                // any other string is judged whole by the value rule.
+                let nested = match member {
+                    Member::Secret | Member::Credentials => None,
+                    _ => nested_json(&decoded),
+                };
+                if let Some(inner) = nested {
                     match inner {
                         Ok(inner) => {
                             let quoted =
@@ -221,6 +226,11 @@ impl Redactor<'_> {
                         // Looks like JSON, is not: no rule can see into it.
                         Err(_) => self.write(super::WITHHELD),
                     }
+                } else if matches!(member, Member::Secret | Member::Credentials)
+                    || looks_like_secret_key(&decoded)
+                    || (self.texts && has_secret_text(&decoded))
+                {
+                    self.write(QUOTED_REDACTED);
                 } else {
                     self.write(token);
                 }
@@ -412,6 +422,76 @@ mod tests {
         .unwrap();
         let got = r(&twice);
         assert!(!got.contains("deep") && got.contains(REDACTED), "{got}");
+    }
+
+    /// The value rule applies to each string as decoded, however it was
+    /// escaped: a key shape with `/` written `\/` (as PHP writes it), and a
+    /// `password` pair inside a string that is not itself JSON.
+    #[test]
+    fn secret_values_are_found_through_escapes() {
+        for text in [
+            r#"{"k":"wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY"}"#,
+            r#"{"k":"wJalrXUtnFEMI\u002fK7MDENG/bPxRfiCYEXAMPLEKEY"}"#,
+            r#"{"cmd":"echo {\"password\":\"hunter2\"}"}"#,
+            r#"{"k":["a",{"b":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}]}"#,
+        ] {
+            let got = r(text);
+            assert!(
+                !got.contains("hunter2") && !got.contains("EXAMPLEKEY") && got.contains(REDACTED),
+                "{text} -> {got}"
+            );
+        }
+    }
+
+    /// The quick test on the whole text only ever spares work: with it or
+    /// without it (every string searched), the output is the same, for
+    /// secrets and look-alikes written plain, with `\/`, with `\u`
+    /// escapes at every position, and nested in strings.
+    #[test]
+    fn the_quick_test_never_changes_the_output() {
+        let pieces = [
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "password=hunter2",
+            "say {\"token\": \"t0k\"}",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmEvYiJ9.c2ln",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+            "IQoJb3JpZ2luX2VjEJr",
+            "nextToken",
+            "arn:aws:iam::111122223333:role/deploy",
+        ];
+        let mut encodings = Vec::new();
+        for p in pieces {
+            let plain = serde_json::to_string(p).unwrap();
+            encodings.push(plain.replace('/', "\\/"));
+            for at in 1..plain.len() - 1 {
+                let c = plain.as_bytes()[at];
+                if c.is_ascii_alphanumeric() {
+                    let mut e = plain.clone();
+                    e.replace_range(at..at + 1, &format!("\\u{:04x}", c));
+                    encodings.push(e);
+                }
+            }
+            encodings.push(plain);
+        }
+        let mut checked = 0;
+        for (i, a) in encodings.iter().enumerate() {
+            let b = &encodings[(i * 7 + 3) % encodings.len()];
+            let nested = serde_json::to_string(&format!("{{\"x\":{a}}}")).unwrap();
+            for text in [
+                format!("{{\"a\":{a}}}"),
+                format!("[{a},{{\"b\":[{b}]}}]"),
+                format!("{{\"n\":{nested},\"c\":{b}}}"),
+            ] {
+                let gated = redact_json(&text).unwrap();
+                let every = Redactor::new(&text, true).run().unwrap();
+                assert_eq!(gated, every, "{text}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "{checked}");
     }
 
     #[test]

@@ -15,10 +15,11 @@
 //! tags and parameters log them), the `value` is secret when the `name` or
 //! `key` is a secret key by the rule above.
 //!
-//! **Values.** Anywhere, under any key, a string is secret when it holds a
-//! PEM private key (`-----BEGIN … PRIVATE KEY-----`), an AWS session token,
-//! a JSON web token, a GitHub token, or is shaped like an AWS secret access
-//! key (40 base64 characters mixing upper case, lower case and digits).
+//! **Values.** Anywhere, under any key, a string (as decoded, however it
+//! was escaped) is secret when it holds a PEM private key (`-----BEGIN …
+//! PRIVATE KEY-----`), an AWS session token, a JSON web token, a GitHub
+//! token, or is shaped like an AWS secret access key (40 base64 characters
+//! mixing upper case, lower case and digits).
 //! Free text (`errorMessage`, the user agent) keeps its words; only the
 //! secret part is replaced, as is the value of `password=…`-like pairs.
 //!
@@ -250,10 +251,16 @@ pub fn is_secret_value(s: &str) -> bool {
     looks_like_secret_key(s) || has_secret_text(s)
 }
 
-/// Whether the text holds anything the value rule looks for (a quick test
-/// before looking at each string of a payload).
-fn may_hold_secret_values(text: &str) -> bool {
-    has_base64_run_of_40(text) || has_secret_text(text)
+/// Whether any string of the JSON text `json` may hold secret text
+/// ([`SECRET_TEXT`]) once decoded: a quick test on the whole payload, so
+/// that its strings need not each be searched. Without a backslash, each
+/// string's decoded text is a piece of `json`, and a match in a piece is a
+/// match in the whole (the pattern's word boundaries and its end-of-text
+/// alternative hold in both); with one, any string may decode to anything.
+/// The key shape needs no such test: a length compare rules out nearly
+/// every string.
+fn may_hold_secret_text(json: &str) -> bool {
+    memchr::memchr(b'\\', json.as_bytes()).is_some() || has_secret_text(json)
 }
 
 /// Whether some maximal run of base64 characters is exactly 40 long (the
