@@ -1,6 +1,6 @@
 //! `--format json`: the run as one JSON document, and any frame as an
-//! array of row objects. Findings are written row by row, never held as a
-//! tree; their rows are rendered a chunk at a time on every core.
+//! array of row objects. Findings are written row by row as they are
+//! serialized, never held as a tree.
 
 use std::io::{self, Write};
 
