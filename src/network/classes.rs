@@ -6,6 +6,7 @@
 //! GitHub's Actions ranges are Azure-wide blocks: `github-actions` means
 //! "GitHub-hosted, or elsewhere on Azure". A mismatch is the signal.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
@@ -188,17 +189,23 @@ fn aws_nets(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
     if !text.trim_start().starts_with('{') {
         return plain_list(text);
     }
+    // Borrowed from the text (the file has some 17,000 prefixes, and
+    // `report` reads it on every run): owned only where a string has escapes.
     #[derive(serde::Deserialize)]
-    struct Ranges {
-        prefixes: Vec<Prefix>,
-        #[serde(default)]
-        ipv6_prefixes: Vec<Prefix>,
+    struct Ranges<'a> {
+        #[serde(borrow)]
+        prefixes: Vec<Prefix<'a>>,
+        #[serde(default, borrow)]
+        ipv6_prefixes: Vec<Prefix<'a>>,
     }
     #[derive(serde::Deserialize)]
-    struct Prefix {
-        ip_prefix: Option<String>,
-        ipv6_prefix: Option<String>,
-        service: String,
+    struct Prefix<'a> {
+        #[serde(borrow)]
+        ip_prefix: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        ipv6_prefix: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        service: Cow<'a, str>,
     }
     let r: Ranges = serde_json::from_str(text).map_err(|e| {
         format!("not AWS's ip-ranges.json ({e}): https://ip-ranges.amazonaws.com/ip-ranges.json")
