@@ -21,7 +21,9 @@
 //! token, or is shaped like an AWS secret access key (40 base64 characters
 //! mixing upper case, lower case and digits).
 //! Free text (`errorMessage`, the user agent) keeps its words; only the
-//! secret part is replaced, as is the value of `password=…`-like pairs.
+//! secret part is replaced, as is the value of `password=…`-like pairs. An
+//! ARN's resource (`…:secret:prod/db-AbCdEf`, Secrets Manager's) is a name,
+//! not such a pair.
 //!
 //! **Nesting.** A string that holds JSON (a payload encoded as a string,
 //! twice encoded, a policy document) is parsed and redacted by the same
@@ -243,7 +245,48 @@ impl Starts {
 
 /// Whether `text` holds something [`SECRET_TEXT`] matches.
 fn has_secret_text(text: &str) -> bool {
-    SECRET_TEXT_STARTS.is_match(text) && SECRET_TEXT.is_match(text)
+    SECRET_TEXT_STARTS.is_match(text) && secret_spans(text).next().is_some()
+}
+
+/// Where [`SECRET_TEXT`] matches in `text`, left to right, less ARNs'
+/// resource types ([`is_arn_resource_type`]). The text after such a type
+/// is searched again, so that a secret inside the ARN's name is not hidden
+/// by the longer match that was set aside.
+fn secret_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(m) = SECRET_TEXT.find_at(text, at) {
+            if is_arn_resource_type(text, m.start(), m.as_str()) {
+                at = m.start() + 1;
+            } else {
+                at = m.end().max(m.start() + 1);
+                return Some(m.range());
+            }
+        }
+        None
+    })
+}
+
+/// Whether a match of [`SECRET_TEXT`]'s `word: value` form at `start` is
+/// in fact an ARN's resource type and name: Secrets Manager names its
+/// resources `arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf`,
+/// and `secret:prod/db-AbCdEf` reads like a pair. That ARN names a secret
+/// (which secret a session read is what an investigation asks); it holds
+/// none. The other forms (keys, tokens) are secret wherever they stand.
+fn is_arn_resource_type(text: &str, start: usize, matched: &str) -> bool {
+    const PAIR_WORDS: [&str; 4] = ["pass", "secret", "token", "api"];
+    let lower = matched.get(..6).unwrap_or(matched).to_ascii_lowercase();
+    if !PAIR_WORDS.iter().any(|w| lower.starts_with(w)) {
+        return false;
+    }
+    // The ARN up to the resource: `arn:partition:service:region:account:`,
+    // region and account possibly empty, or wildcards in a policy.
+    let before = &text[..start];
+    let from = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '*' | '?')))
+        .map_or(0, |i| i + 1);
+    let arn = &before[from..];
+    arn.starts_with("arn:") && arn.ends_with(':') && arn.matches(':').count() == 5
 }
 
 /// Whether a whole string value is secret by the value rule.
@@ -311,7 +354,19 @@ pub fn scrub_text(text: &str) -> Cow<'_, str> {
         clean::remember(text);
         return Cow::Borrowed(text);
     }
-    let mut out = SECRET_TEXT.replace_all(text, REDACTED);
+    let mut replaced = String::new();
+    let mut kept = 0;
+    for span in secret_spans(text) {
+        replaced.push_str(&text[kept..span.start]);
+        replaced.push_str(REDACTED);
+        kept = span.end;
+    }
+    let mut out = if kept == 0 {
+        Cow::Borrowed(text)
+    } else {
+        replaced.push_str(&text[kept..]);
+        Cow::Owned(replaced)
+    };
     if has_base64_run_of_40(&out) && base64_runs(&out).any(looks_like_secret_key) {
         let keys: Vec<String> = base64_runs(&out)
             .filter(|r| looks_like_secret_key(r))
@@ -534,9 +589,13 @@ mod tests {
             ".",
             "/",
             "+",
+            "arn:aws:secretsmanager:us-east-1:1:",
+            "secret:",
+            "arn:",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut matched = 0;
+        let mut arns = 0;
         for _ in 0..20_000 {
             let mut text = String::new();
             for _ in 0..6 {
@@ -550,8 +609,60 @@ mod tests {
                 assert!(automaton.is_match(&text), "{text:?}");
                 matched += 1;
             }
+            // Only an ARN's resource type is set aside: elsewhere the
+            // spans are the pattern's matches exactly.
+            let spans: Vec<_> = secret_spans(&text).collect();
+            let all: Vec<_> = SECRET_TEXT.find_iter(&text).map(|m| m.range()).collect();
+            if text.contains("arn:") {
+                arns += usize::from(spans != all);
+            } else {
+                assert_eq!(spans, all, "{text:?}");
+            }
         }
         assert!(matched > 1000, "only {matched} texts held a secret");
+        assert!(
+            arns > 50,
+            "only {arns} texts had an ARN's resource set aside"
+        );
+    }
+
+    /// A Secrets Manager ARN names a secret and is kept (in a payload,
+    /// alone, in free text); a secret beside it is still found.
+    #[test]
+    fn secret_arns_are_names_not_secrets() {
+        let arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf";
+        assert!(!is_secret_value(arn));
+        assert!(!is_secret_value(
+            "arn:aws-us-gov:secretsmanager:us-gov-west-1:1:secret:x"
+        ));
+        // As a policy names them.
+        assert!(!is_secret_value("arn:aws:secretsmanager:*:*:secret:rds!*"));
+        let payload = format!(r#"{{"secretId":"{arn}","versionStage":"AWSCURRENT"}}"#);
+        assert_eq!(redact_json(&payload).unwrap(), payload);
+        let message = format!(
+            "User: arn:aws:sts::111122223333:assumed-role/ci/gh is not authorized to perform: secretsmanager:GetSecretValue on resource: {arn} because no identity-based policy allows it"
+        );
+        assert_eq!(scrub_text(&message), message.as_str());
+        for (text, secret) in [
+            (format!("{arn} password=hunter2"), "hunter2"),
+            (format!("{arn};secret:hunter2"), "hunter2"),
+            ("secret: hunter2".to_string(), "hunter2"),
+            ("x secret:hunter2".to_string(), "hunter2"),
+            ("arn:secret:hunter2".to_string(), "hunter2"),
+            ("arn:aws:sm:r:1:x:secret:hunter2".to_string(), "hunter2"),
+            (
+                format!("{arn}:ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+                "ghp_",
+            ),
+            (
+                "arn:aws:s:r:1:ghp_abcdefghijklmnopqrstuvwxyz0123456789".to_string(),
+                "ghp_",
+            ),
+        ] {
+            assert!(is_secret_value(&text), "{text}");
+            let scrubbed = scrub_text(&text);
+            assert!(!scrubbed.contains(secret), "{text} -> {scrubbed}");
+        }
     }
 
     #[test]
