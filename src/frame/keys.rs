@@ -40,15 +40,19 @@ pub fn event_keys(df: &DataFrame) -> PolarsResult<Vec<u128>> {
         .filter(|c| **c != col::EVENT_TIME)
         .map(|c| df.column(c)?.str())
         .collect::<PolarsResult<Vec<_>>>()?;
+    // Walked chunk by chunk: a frame read from many files has a chunk per
+    // file, and looking a row up by index searches the chunks each time.
+    let mut cells: Vec<_> = strs.iter().map(|c| c.iter()).collect();
     let mut key = Vec::with_capacity(256);
-    Ok((0..df.height())
-        .map(|i| {
+    Ok(times
+        .iter()
+        .map(|time| {
             // Each field length-prefixed (null: u32::MAX), so that no two
             // different rows make the same bytes.
             key.clear();
-            key.extend_from_slice(&times.get(i).map_or([0xff; 8], i64::to_le_bytes));
-            for c in &strs {
-                match c.get(i) {
+            key.extend_from_slice(&time.map_or([0xff; 8], i64::to_le_bytes));
+            for c in &mut cells {
+                match c.next().flatten() {
                     Some(s) => {
                         key.extend_from_slice(&(s.len() as u32).to_le_bytes());
                         key.extend_from_slice(s.as_bytes());

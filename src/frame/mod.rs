@@ -381,6 +381,28 @@ mod tests {
         assert_ne!(cell(&a, col::EVENT_ID), cell(&c, col::EVENT_ID));
     }
 
+    /// A frame in many chunks (one a file) gives each row the key it has
+    /// in one chunk; rows that differ in any key column differ in key.
+    #[test]
+    fn event_keys_walk_every_chunk() {
+        let records = [
+            r#"{"eventID":"a","eventTime":"2020-01-01T00:00:00Z","eventName":"X"}"#,
+            r#"{"eventID":"a","eventTime":"2020-01-01T00:00:00Z","eventName":"Y"}"#,
+            r#"{"eventID":"a","eventName":"X"}"#,
+            r#"{"eventID":"b","eventTime":"2020-01-01T00:00:00Z","eventName":"X","userAgent":"u"}"#,
+        ];
+        let mut chunked = from_json(&records[..1], false);
+        for r in &records[1..] {
+            chunked.vstack_mut(&from_json(&[r], false)).unwrap();
+        }
+        assert_eq!(chunked.first_col_n_chunks(), records.len());
+        let whole = from_json(&records, false);
+        let keys = event_keys(&chunked).unwrap();
+        assert_eq!(keys, event_keys(&whole).unwrap());
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), records.len());
+    }
+
     #[test]
     fn secrets_never_reach_the_frame() {
         let df = row_of(
