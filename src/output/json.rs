@@ -1,69 +1,22 @@
 //! `--format json`: the run as one JSON document, and any frame as an
-//! array of row objects. Findings are written row by row as they are
-//! serialized, never held as a tree.
+//! array of row objects. Findings are rendered a chunk of rows at a time on
+//! every core and written in order, never held as a tree.
 
 use std::io::{self, Write};
 
 use polars::prelude::*;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::{Map, json};
 
 use super::{JsonCell, RunOutput};
-use crate::ingest::summary::InputSummary;
 use crate::reports::{Findings, ReportRun};
 use crate::time::format_millis;
-
-/// The JSON document of a run. Findings are serialized row by row as they
-/// are written, never held as one JSON tree (that tree was most of the
-/// memory of a large run).
-#[derive(serde::Serialize)]
-struct JsonDoc<'a> {
-    ctaudit_version: &'static str,
-    window: JsonWindow,
-    policy: Option<&'a str>,
-    input: &'a InputSummary,
-    summary: Map<String, Value>,
-    not_run: Map<String, Value>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    notes: Map<String, Value>,
-    /// The KPIs' numbers (`--report summary`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    summary_stats: Option<&'a crate::kpi::Summary>,
-    findings: AllFindings<'a>,
-    /// Flagged events an `[[accept]]` entry covers, with its reason.
-    accepted: AllFindings<'a>,
-    /// Where each `[[accept]]` entry stands.
-    acceptances: &'a [crate::reports::accept::Review],
-}
 
 #[derive(serde::Serialize)]
 struct JsonWindow {
     since: Option<String>,
     until: Option<String>,
-}
-
-/// Every report's flagged events (or accepted ones: the second field picks
-/// which frame), in registry order, each with `report` first.
-struct AllFindings<'a>(&'a [ReportRun], fn(&Findings) -> &DataFrame);
-
-impl serde::Serialize for AllFindings<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(None)?;
-        for r in self.0 {
-            if let Ok(f) = &r.result {
-                let events = (self.1)(f);
-                let columns = json_columns(events);
-                for row in 0..events.height() {
-                    seq.serialize_element(&JsonRow {
-                        columns: &columns,
-                        row,
-                        report: Some(r.report.id()),
-                    })?;
-                }
-            }
-        }
-        seq.end()
-    }
 }
 
 /// One column's cells, read for JSON: strings straight from their array.
@@ -143,26 +96,217 @@ pub(super) fn write_run(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<
             }
         }
     }
-    let doc = JsonDoc {
-        ctaudit_version: env!("CARGO_PKG_VERSION"),
-        window: JsonWindow {
-            since: run.window.since.map(format_millis),
-            until: run.window.until.map(format_millis),
-        },
-        policy: run.policy,
-        input: run.input,
-        summary,
-        not_run,
-        notes,
-        summary_stats: run.stats,
-        findings: AllFindings(run.runs, |f| &f.events),
-        accepted: AllFindings(run.runs, |f| &f.accepted),
-        acceptances: run.acceptances,
-    };
     // serde_json writes in small pieces: buffered here, they are not each a
     // call through `dyn Write`.
     let mut buffered = io::BufWriter::with_capacity(1 << 16, &mut *out);
-    serde_json::to_writer_pretty(&mut buffered, &doc)?;
-    writeln!(buffered)?;
+    let mut doc = Document::start(&mut buffered)?;
+    doc.field("ctaudit_version", &env!("CARGO_PKG_VERSION"))?;
+    doc.field(
+        "window",
+        &JsonWindow {
+            since: run.window.since.map(format_millis),
+            until: run.window.until.map(format_millis),
+        },
+    )?;
+    doc.field("policy", &run.policy)?;
+    doc.field("input", run.input)?;
+    doc.field("summary", &summary)?;
+    doc.field("not_run", &not_run)?;
+    if !notes.is_empty() {
+        doc.field("notes", &notes)?;
+    }
+    // The KPIs' numbers (`--report summary`).
+    if let Some(stats) = run.stats {
+        doc.field("summary_stats", stats)?;
+    }
+    doc.findings("findings", run.runs, |f| &f.events)?;
+    // Flagged events an `[[accept]]` entry covers, with its reason.
+    doc.findings("accepted", run.runs, |f| &f.accepted)?;
+    // Where each `[[accept]]` entry stands.
+    doc.field("acceptances", &run.acceptances)?;
+    doc.end()?;
     buffered.flush()
+}
+
+/// The run's JSON document, written member by member as serde_json's
+/// pretty printer would write it whole. Findings, the bulk of a large run,
+/// are rendered a chunk of rows at a time on every core and written in
+/// order; no tree of them is ever held.
+struct Document<'w> {
+    out: &'w mut dyn Write,
+    first: bool,
+}
+
+/// Finding rows rendered by one task.
+const ROWS_PER_TASK: usize = 1024;
+/// Finding rows rendered before they are written: bounds the memory held
+/// (about 7 MB of JSON) while keeping every core busy.
+const ROWS_PER_ROUND: usize = 8 * ROWS_PER_TASK;
+
+impl<'w> Document<'w> {
+    fn start(out: &'w mut dyn Write) -> io::Result<Document<'w>> {
+        out.write_all(b"{")?;
+        Ok(Document { out, first: true })
+    }
+
+    /// `"name": ` on a line of its own, after a comma unless first.
+    fn key(&mut self, name: &str) -> io::Result<()> {
+        self.out
+            .write_all(if self.first { b"\n  " } else { b",\n  " })?;
+        self.first = false;
+        serde_json::to_writer(&mut *self.out, name)?;
+        self.out.write_all(b": ")
+    }
+
+    fn field<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) -> io::Result<()> {
+        self.key(name)?;
+        let mut ser = serde_json::Serializer::with_formatter(&mut *self.out, pretty_at(1));
+        value.serialize(&mut ser)?;
+        Ok(())
+    }
+
+    /// Every report's flagged events (or accepted ones: `frame` picks
+    /// which), in registry order, each row an object led by `report`.
+    fn findings(
+        &mut self,
+        name: &str,
+        runs: &[ReportRun],
+        frame: fn(&Findings) -> &DataFrame,
+    ) -> io::Result<()> {
+        use rayon::prelude::*;
+        self.key(name)?;
+        let tables: Vec<(&str, &DataFrame)> = runs
+            .iter()
+            .filter_map(|r| Some((r.report.id(), frame(r.result.as_ref().ok()?))))
+            .collect();
+        let columns: Vec<_> = tables.iter().map(|(_, df)| json_columns(df)).collect();
+        let rows: Vec<(usize, usize)> = tables
+            .iter()
+            .enumerate()
+            .flat_map(|(t, (_, df))| (0..df.height()).map(move |row| (t, row)))
+            .collect();
+        if rows.is_empty() {
+            return self.out.write_all(b"[]");
+        }
+        self.out.write_all(b"[")?;
+        let mut first_row = true;
+        for round in rows.chunks(ROWS_PER_ROUND) {
+            let rendered = round
+                .par_chunks(ROWS_PER_TASK)
+                .map(|task| {
+                    let mut buf = Vec::with_capacity(task.len() * 512);
+                    for &(t, row) in task {
+                        buf.extend_from_slice(b",\n    ");
+                        let mut ser =
+                            serde_json::Serializer::with_formatter(&mut buf, pretty_at(2));
+                        JsonRow {
+                            columns: &columns[t],
+                            row,
+                            report: Some(tables[t].0),
+                        }
+                        .serialize(&mut ser)?;
+                    }
+                    Ok(buf)
+                })
+                .collect::<io::Result<Vec<Vec<u8>>>>()?;
+            for buf in rendered {
+                // Every row is written after a comma but the first.
+                let skip = usize::from(std::mem::take(&mut first_row));
+                self.out.write_all(&buf[skip..])?;
+            }
+        }
+        self.out.write_all(b"\n  ]")
+    }
+
+    fn end(self) -> io::Result<()> {
+        self.out.write_all(b"\n}\n")
+    }
+}
+
+/// serde_json's pretty printer as it stands `depth` containers deep, so
+/// that a value rendered on its own indents as it would in place.
+fn pretty_at(depth: usize) -> PrettyFormatter<'static> {
+    let mut f = PrettyFormatter::new();
+    for _ in 0..depth {
+        f.begin_object(&mut io::sink())
+            .expect("writing to a sink cannot fail");
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::by_id;
+    use serde_json::Value;
+
+    fn findings(report: &str, rows: usize) -> ReportRun {
+        let events = df!(
+            "severity" => (0..rows).map(|i| format!("s{i}")).collect::<Vec<_>>(),
+            "text" => (0..rows).map(|i| (i % 3 == 0).then(|| format!("q\"\\\n\u{1}é{i}"))).collect::<Vec<_>>(),
+            "n" => (0..rows as i64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        ReportRun {
+            report: by_id(report).unwrap(),
+            result: Ok(Findings {
+                accepted: events.head(Some(0)),
+                groups: DataFrame::empty(),
+                events,
+                expired_hits: Vec::new(),
+                note: None,
+            }),
+        }
+    }
+
+    /// The document written member by member, its findings rendered in
+    /// chunks on every core, is what serde_json's pretty printer writes for
+    /// the same document whole: across task and round edges, for a report with no
+    /// rows, a report that did not run, and an empty list.
+    #[test]
+    fn the_document_is_the_pretty_printers() {
+        let n = ROWS_PER_ROUND + ROWS_PER_TASK + 3;
+        let runs = vec![
+            findings("failures", n),
+            findings("off-hours", 0),
+            ReportRun {
+                report: by_id("iam-user-keys").unwrap(),
+                result: Err("no policy".into()),
+            },
+            findings("unexpected-subjects", 5),
+        ];
+        let mut written = Vec::new();
+        let mut doc = Document::start(&mut written).unwrap();
+        doc.field("a", &json!({"b": [1, {}], "c": {}})).unwrap();
+        doc.findings("findings", &runs, |f| &f.events).unwrap();
+        doc.findings("accepted", &runs, |f| &f.accepted).unwrap();
+        doc.field("z", &Value::Null).unwrap();
+        doc.end().unwrap();
+
+        let mut rows = Vec::new();
+        for r in &runs {
+            if let Ok(f) = &r.result {
+                let columns = json_columns(&f.events);
+                for row in 0..f.events.height() {
+                    rows.push(
+                        serde_json::to_value(JsonRow {
+                            columns: &columns,
+                            row,
+                            report: Some(r.report.id()),
+                        })
+                        .unwrap(),
+                    );
+                }
+            }
+        }
+        assert_eq!(rows.len(), n + 5);
+        let whole = json!({
+            "a": {"b": [1, {}], "c": {}},
+            "findings": rows,
+            "accepted": [],
+            "z": null,
+        });
+        let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+        assert_eq!(String::from_utf8(written).unwrap(), expected);
+    }
 }
