@@ -65,18 +65,11 @@ impl serde::Serialize for JsonRow<'_> {
     }
 }
 
-/// The rows of a DataFrame as a JSON array, streamed.
-pub(super) struct JsonRows<'a>(pub &'a DataFrame);
-
-impl serde::Serialize for JsonRows<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let columns = json_columns(self.0);
-        serializer.collect_seq((0..self.0.height()).map(|row| JsonRow {
-            columns: &columns,
-            row,
-            report: None,
-        }))
-    }
+/// The rows of a DataFrame as a JSON array of objects, pretty-printed
+/// (query results).
+pub(super) fn write_frame(out: &mut dyn Write, df: &DataFrame) -> io::Result<()> {
+    write_rows(out, &[(None, df)], 0)?;
+    out.write_all(b"\n")
 }
 
 pub(super) fn write_run(out: &mut dyn Write, run: &RunOutput<'_>) -> io::Result<()> {
@@ -137,9 +130,9 @@ struct Document<'w> {
     first: bool,
 }
 
-/// Finding rows rendered by one task.
+/// Rows rendered by one task.
 const ROWS_PER_TASK: usize = 1024;
-/// Finding rows rendered before they are written: bounds the memory held
+/// Rows rendered before they are written: bounds the memory held
 /// (about 7 MB of JSON) while keeping every core busy.
 const ROWS_PER_ROUND: usize = 8 * ROWS_PER_TASK;
 
@@ -173,54 +166,68 @@ impl<'w> Document<'w> {
         runs: &[ReportRun],
         frame: fn(&Findings) -> &DataFrame,
     ) -> io::Result<()> {
-        use rayon::prelude::*;
         self.key(name)?;
-        let tables: Vec<(&str, &DataFrame)> = runs
+        let tables: Vec<(Option<&str>, &DataFrame)> = runs
             .iter()
-            .filter_map(|r| Some((r.report.id(), frame(r.result.as_ref().ok()?))))
+            .filter_map(|r| Some((Some(r.report.id()), frame(r.result.as_ref().ok()?))))
             .collect();
-        let columns: Vec<_> = tables.iter().map(|(_, df)| json_columns(df)).collect();
-        let rows: Vec<(usize, usize)> = tables
-            .iter()
-            .enumerate()
-            .flat_map(|(t, (_, df))| (0..df.height()).map(move |row| (t, row)))
-            .collect();
-        if rows.is_empty() {
-            return self.out.write_all(b"[]");
-        }
-        self.out.write_all(b"[")?;
-        let mut first_row = true;
-        for round in rows.chunks(ROWS_PER_ROUND) {
-            let rendered = round
-                .par_chunks(ROWS_PER_TASK)
-                .map(|task| {
-                    let mut buf = Vec::with_capacity(task.len() * 512);
-                    for &(t, row) in task {
-                        buf.extend_from_slice(b",\n    ");
-                        let mut ser =
-                            serde_json::Serializer::with_formatter(&mut buf, pretty_at(2));
-                        JsonRow {
-                            columns: &columns[t],
-                            row,
-                            report: Some(tables[t].0),
-                        }
-                        .serialize(&mut ser)?;
-                    }
-                    Ok(buf)
-                })
-                .collect::<io::Result<Vec<Vec<u8>>>>()?;
-            for buf in rendered {
-                // Every row is written after a comma but the first.
-                let skip = usize::from(std::mem::take(&mut first_row));
-                self.out.write_all(&buf[skip..])?;
-            }
-        }
-        self.out.write_all(b"\n  ]")
+        write_rows(&mut *self.out, &tables, 1)
     }
 
     fn end(self) -> io::Result<()> {
         self.out.write_all(b"\n}\n")
     }
+}
+
+/// The rows of `tables`, in order, as a JSON array `depth` containers
+/// deep, each row an object (led by `report` where one is named), written
+/// as serde_json's pretty printer writes them. Rendered a chunk of rows at
+/// a time on every core; only one round of rendered rows is held.
+fn write_rows(
+    out: &mut dyn Write,
+    tables: &[(Option<&str>, &DataFrame)],
+    depth: usize,
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    let columns: Vec<_> = tables.iter().map(|(_, df)| json_columns(df)).collect();
+    let rows: Vec<(usize, usize)> = tables
+        .iter()
+        .enumerate()
+        .flat_map(|(t, (_, df))| (0..df.height()).map(move |row| (t, row)))
+        .collect();
+    if rows.is_empty() {
+        return out.write_all(b"[]");
+    }
+    // Each row on a line of its own, one level in, after a comma.
+    let before_row = format!(",\n{}", "  ".repeat(depth + 1));
+    out.write_all(b"[")?;
+    let mut first_row = true;
+    for round in rows.chunks(ROWS_PER_ROUND) {
+        let rendered = round
+            .par_chunks(ROWS_PER_TASK)
+            .map(|task| {
+                let mut buf = Vec::with_capacity(task.len() * 512);
+                for &(t, row) in task {
+                    buf.extend_from_slice(before_row.as_bytes());
+                    let mut ser =
+                        serde_json::Serializer::with_formatter(&mut buf, pretty_at(depth + 1));
+                    JsonRow {
+                        columns: &columns[t],
+                        row,
+                        report: tables[t].0,
+                    }
+                    .serialize(&mut ser)?;
+                }
+                Ok(buf)
+            })
+            .collect::<io::Result<Vec<Vec<u8>>>>()?;
+        for buf in rendered {
+            // Every row is written after a comma but the first.
+            let skip = usize::from(std::mem::take(&mut first_row));
+            out.write_all(&buf[skip..])?;
+        }
+    }
+    write!(out, "\n{}]", "  ".repeat(depth))
 }
 
 /// serde_json's pretty printer as it stands `depth` containers deep, so
@@ -308,5 +315,31 @@ mod tests {
         });
         let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
         assert_eq!(String::from_utf8(written).unwrap(), expected);
+    }
+
+    /// Any frame (a query's result) is written as the pretty printer writes
+    /// its rows as one array: across task and round edges, and empty.
+    #[test]
+    fn a_frame_is_the_pretty_printers() {
+        let Ok(f) = findings("failures", ROWS_PER_ROUND + 7).result else {
+            unreachable!()
+        };
+        for df in [&f.events, &f.accepted] {
+            let mut written = Vec::new();
+            write_frame(&mut written, df).unwrap();
+            let columns = json_columns(df);
+            let rows: Vec<Value> = (0..df.height())
+                .map(|row| {
+                    serde_json::to_value(JsonRow {
+                        columns: &columns,
+                        row,
+                        report: None,
+                    })
+                    .unwrap()
+                })
+                .collect();
+            let expected = serde_json::to_string_pretty(&rows).unwrap() + "\n";
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+        }
     }
 }

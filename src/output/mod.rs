@@ -78,10 +78,7 @@ pub fn write_frame(
         Format::Table => writeln!(out, "{}", table(df, false)),
         Format::Markdown => writeln!(out, "{}", table(df, true)),
         Format::Html => writeln!(out, "{}", html::frame_page(df)),
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json::JsonRows(df))?;
-            writeln!(out)
-        }
+        Format::Json => json::write_frame(out, df),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
