@@ -212,10 +212,8 @@ impl<'t> Redactor<'t> {
                 // JSON in a string is redacted member by member (its keys
                 // catch what the text pattern would find across its tokens);
                 // any other string is judged whole by the value rule.
-                let nested = match member {
-                    Member::Secret | Member::Credentials => None,
-                    _ => nested_json(&decoded),
-                };
+                let by_key = matches!(member, Member::Secret | Member::Credentials);
+                let nested = if by_key { None } else { nested_json(&decoded) };
                 if let Some(inner) = nested {
                     match inner {
                         Ok(inner) => {
@@ -226,7 +224,7 @@ impl<'t> Redactor<'t> {
                         // Looks like JSON, is not: no rule can see into it.
                         Err(_) => self.write(super::WITHHELD),
                     }
-                } else if matches!(member, Member::Secret | Member::Credentials)
+                } else if by_key
                     || looks_like_secret_key(&decoded)
                     || (self.texts && has_secret_text(&decoded))
                 {

@@ -165,17 +165,27 @@ fn holds(haystack: &str, needle: &str) -> bool {
 /// end, or the end of the text), AWS session tokens, JSON web tokens,
 /// GitHub tokens, and the values of `password=…`-like pairs.
 static SECRET_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"-----BEGIN[ A-Z0-9]*PRIVATE KEY-----(?s:.*?)(?:-----END[ A-Z0-9]*PRIVATE KEY-----|\z)",
-        r"|(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdz|FQoGZXIvYXdz)[A-Za-z0-9+/=]*",
-        r"|eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
-        r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}",
-        // ASCII case only, as SECRET_TEXT_STARTS finds them (Unicode case
-        // would also take `ſecret` and the Kelvin sign's `to\u{212a}en`).
-        r#"|(?i-u:password|passwd|secret|token|api[_-]?key)["']?\s*[=:]\s*["']?[^\s"',;&]+"#,
+    Regex::new(&format!(
+        "{}|{SECRET_PAIR}",
+        concat!(
+            r"-----BEGIN[ A-Z0-9]*PRIVATE KEY-----(?s:.*?)(?:-----END[ A-Z0-9]*PRIVATE KEY-----|\z)",
+            r"|(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdz|FQoGZXIvYXdz)[A-Za-z0-9+/=]*",
+            r"|eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+            r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}",
+        )
     ))
     .expect("a valid pattern")
 });
+
+/// [`SECRET_TEXT`]'s `password=…`-like pair form. ASCII case only, as
+/// SECRET_TEXT_STARTS finds them (Unicode case would also take `ſecret`
+/// and the Kelvin sign's `to\u{212a}en`).
+const SECRET_PAIR: &str =
+    r#"(?i-u:password|passwd|secret|token|api[_-]?key)["']?\s*[=:]\s*["']?[^\s"',;&]+"#;
+
+/// A match of [`SECRET_TEXT`] that is its pair form.
+static SECRET_PAIR_MATCH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^(?:{SECRET_PAIR})$")).expect("a valid pattern"));
 
 /// The literal starts of [`SECRET_TEXT`]'s patterns: a text with none of
 /// them cannot match it, and one pass of a SIMD multi-string search says
@@ -274,11 +284,6 @@ fn secret_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_
 /// (which secret a session read is what an investigation asks); it holds
 /// none. The other forms (keys, tokens) are secret wherever they stand.
 fn is_arn_resource_type(text: &str, start: usize, matched: &str) -> bool {
-    const PAIR_WORDS: [&str; 4] = ["pass", "secret", "token", "api"];
-    let lower = matched.get(..6).unwrap_or(matched).to_ascii_lowercase();
-    if !PAIR_WORDS.iter().any(|w| lower.starts_with(w)) {
-        return false;
-    }
     // The ARN up to the resource: `arn:partition:service:region:account:`,
     // region and account possibly empty, or wildcards in a policy.
     let before = &text[..start];
@@ -286,7 +291,10 @@ fn is_arn_resource_type(text: &str, start: usize, matched: &str) -> bool {
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '*' | '?')))
         .map_or(0, |i| i + 1);
     let arn = &before[from..];
-    arn.starts_with("arn:") && arn.ends_with(':') && arn.matches(':').count() == 5
+    arn.starts_with("arn:")
+        && arn.ends_with(':')
+        && arn.matches(':').count() == 5
+        && SECRET_PAIR_MATCH.is_match(matched)
 }
 
 /// Whether a whole string value is secret by the value rule.
