@@ -234,6 +234,11 @@ impl<'p, 'a> Verdicts<'p, 'a> {
         }
     }
 
+    /// The policy judged by.
+    pub fn policy(&self) -> &'p Policy {
+        self.policy
+    }
+
     /// What [`Policy::verdict`] says.
     pub fn get(
         &mut self,

@@ -49,7 +49,7 @@ impl Report for UnexpectedSubjects {
         };
         let mut verdicts = Verdicts::new(policy);
         let judged: Vec<Option<Unexpected>> = (0..df.height())
-            .map(|i| calls.judge(i, policy, &mut verdicts))
+            .map(|i| calls.judge(i, &mut verdicts))
             .collect();
         df.with_column(string_column(
             "severity",
@@ -119,12 +119,8 @@ fn raw_repo_claim(subject: &str) -> Option<&str> {
 }
 
 impl Calls<'_> {
-    fn judge<'a>(
-        &'a self,
-        i: usize,
-        policy: &Policy,
-        verdicts: &mut Verdicts<'_, 'a>,
-    ) -> Option<Unexpected> {
+    fn judge<'a>(&'a self, i: usize, verdicts: &mut Verdicts<'_, 'a>) -> Option<Unexpected> {
+        let policy = verdicts.policy();
         let role = self.roles.get(i).unwrap_or("");
         let subject = self.subjects.get(i);
         let audience = self.audiences.get(i);
