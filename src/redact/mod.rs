@@ -267,7 +267,7 @@ fn secret_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_
     std::iter::from_fn(move || {
         while let Some(m) = SECRET_TEXT.find_at(text, at) {
             if is_arn_resource_type(text, m.start(), m.as_str()) {
-                at = m.start() + 1;
+                at = m.start() + m.as_str().chars().next().map_or(1, char::len_utf8);
             } else {
                 at = m.end().max(m.start() + 1);
                 return Some(m.range());
@@ -288,8 +288,9 @@ fn is_arn_resource_type(text: &str, start: usize, matched: &str) -> bool {
     // region and account possibly empty, or wildcards in a policy.
     let before = &text[..start];
     let from = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '*' | '?')))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rfind(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '*' | '?')))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let arn = &before[from..];
     arn.starts_with("arn:")
         && arn.ends_with(':')
@@ -670,6 +671,28 @@ mod tests {
             assert!(is_secret_value(&text), "{text}");
             let scrubbed = scrub_text(&text);
             assert!(!scrubbed.contains(secret), "{text} -> {scrubbed}");
+        }
+    }
+
+    /// Regression (found by the fuzz test): the search back for an ARN's
+    /// start stepped into the middle of a character that is not ASCII, and
+    /// the redactor panicked.
+    #[test]
+    fn text_that_is_not_ascii_beside_an_arn_is_searched_whole() {
+        let arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf";
+        for text in [format!("é{arn}"), format!("→ {arn} ✓")] {
+            assert!(!is_secret_value(&text), "{text}");
+            assert_eq!(scrub_text(&text), text.as_str());
+        }
+        // No longer an ARN once a character in it is not ASCII (the fuzz
+        // test's text), or with one right before the pair: secret.
+        for text in [
+            "arn:aws:secretsmana\u{fffd}er:cn-1:903144391865:secret:hunter2",
+            "€secret:hunter2",
+            "arn:é:s:r:1:secret:hunter2",
+        ] {
+            assert!(is_secret_value(text), "{text}");
+            assert!(!scrub_text(text).contains("hunter2"), "{text}");
         }
     }
 
