@@ -195,13 +195,14 @@ fn read_checked(bytes: &[u8], text: Option<&str>, sink: &mut dyn EventSink) -> O
 /// Whether the SIMD scanner reads `Records` files: by default where the
 /// processor has AVX2 (there it validates with about a quarter fewer
 /// instructions than serde_json's skipping; with SSE2 alone it takes about
-/// as many, so serde reads); `CTAUDIT_SCAN=simd` or `=serde` chooses.
+/// as many, so serde reads); `CTAUDIT_SCAN=simd` or `=serde` chooses, and
+/// `=avx2` keeps a processor with AVX-512 to the AVX2 classification.
 pub(super) fn scan_enabled() -> bool {
     static ON: std::sync::LazyLock<bool> =
         std::sync::LazyLock::new(|| match std::env::var("CTAUDIT_SCAN").as_deref() {
             Ok("simd") => true,
             Ok("serde") => false,
-            _ => super::scan::classify::Kind::detect() == super::scan::classify::Kind::Avx2,
+            _ => super::scan::classify::Kind::detect().has_avx2(),
         });
     *ON
 }

@@ -152,6 +152,10 @@ fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
 
 fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     match kind {
+        // SAFETY: `Kind::Avx512` is only made where the processor has
+        // AVX-512 F and BW besides all that `Kind::Avx2` needs.
+        #[cfg(target_arch = "x86_64")]
+        Kind::Avx512 => unsafe { scan_avx512(bytes, mode) },
         // SAFETY: `Kind::Avx2` is only made where the processor has AVX2,
         // BMI1, BMI2 and PCLMULQDQ.
         #[cfg(target_arch = "x86_64")]
@@ -166,6 +170,13 @@ fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
 #[target_feature(enable = "avx2,bmi1,bmi2,pclmulqdq")]
 unsafe fn scan_avx2(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
     scan_with(bytes, mode, Kind::Avx2)
+}
+
+/// The same with AVX-512's byte compares for the classification.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,pclmulqdq")]
+unsafe fn scan_avx512(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
+    scan_with(bytes, mode, Kind::Avx512)
 }
 
 #[inline(always)]
@@ -184,9 +195,9 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         (Next::default(), Next::default(), Next::default());
     let prefix_xor = |x: u64| -> u64 {
         #[cfg(target_arch = "x86_64")]
-        if kind == Kind::Avx2 {
-            // SAFETY: `Kind::Avx2` is only made where the processor has
-            // PCLMULQDQ.
+        if kind.has_avx2() {
+            // SAFETY: `Kind::Avx2` and `Kind::Avx512` are only made where
+            // the processor has PCLMULQDQ.
             return unsafe { bits::prefix_xor_clmul(x) };
         }
         prefix_xor(x)
