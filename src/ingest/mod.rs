@@ -20,6 +20,7 @@ mod split;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -167,7 +168,10 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ing
 
 /// Reads the given files (already discovered) into one events frame.
 pub fn ingest_files(files: &[PathBuf], opts: &IngestOptions) -> PolarsResult<Ingested> {
-    read_parallel(files.par_iter(), opts, |path, part| {
+    // A file a task: rayon otherwise stops splitting at a few ranges per
+    // thread, and the last range runs on one thread while the other waits
+    // (at 4,000 files on two threads, a tenth of a second alone).
+    read_parallel(files.par_iter().with_max_len(1), opts, |path, part| {
         read_file(path, opts, part)
     })
 }
@@ -212,22 +216,66 @@ impl Part {
 }
 
 /// Reads each input on rayon's threads, each thread into a part of its
-/// own, then stacks them into one frame.
+/// own ([`Parts`]), then stacks them into one frame.
 fn read_parallel<T: Send>(
     inputs: impl ParallelIterator<Item = T>,
     opts: &IngestOptions,
     read: impl Fn(T, &mut Part) + Sync + Send,
 ) -> PolarsResult<Ingested> {
-    let parts = inputs
-        .fold(
-            || Part::new(opts.columns),
-            |mut part, input| {
-                read(input, &mut part);
-                part
-            },
-        )
-        .collect();
-    assemble(parts, opts)
+    let parts = Parts::new(opts.columns);
+    inputs.for_each(|input| parts.with(|part| read(input, part)));
+    assemble(parts.into_parts(), opts)
+}
+
+/// The parts inputs are read into: one per thread, not one per task (as
+/// `fold` would make), so that a task can be as small as one input at no
+/// cost in parts to stack.
+struct Parts {
+    columns: Columns,
+    per_thread: Vec<Mutex<Option<Part>>>,
+    /// Parts of inputs a thread took while its own part was in use.
+    nested: Mutex<Vec<Part>>,
+}
+
+impl Parts {
+    fn new(columns: Columns) -> Self {
+        Parts {
+            columns,
+            per_thread: (0..rayon::current_num_threads())
+                .map(|_| Mutex::new(None))
+                .collect(),
+            nested: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on this thread's part. A thread that takes another input
+    /// while it waits inside one (a large file is read on several threads)
+    /// finds its part in use further up its own stack: that input gets a
+    /// part of its own.
+    fn with(&self, f: impl FnOnce(&mut Part)) {
+        let own = rayon::current_thread_index()
+            .and_then(|i| self.per_thread.get(i))
+            .and_then(|slot| slot.try_lock().ok());
+        match own {
+            Some(mut slot) => f(slot.get_or_insert_with(|| Part::new(self.columns))),
+            None => {
+                let mut part = Part::new(self.columns);
+                f(&mut part);
+                self.nested
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(part);
+            }
+        }
+    }
+
+    fn into_parts(self) -> Vec<Part> {
+        self.per_thread
+            .into_iter()
+            .filter_map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .chain(self.nested.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
 }
 
 /// Stacks the per-thread parts into one frame, sorted and without
@@ -405,6 +453,71 @@ mod tests {
     use super::*;
     use crate::frame::col;
     use crate::time::{Bound, parse_bound};
+
+    /// An input taken while this thread's part is in use further up its
+    /// stack is read into a part of its own, and kept.
+    #[test]
+    fn a_nested_input_gets_a_part_of_its_own() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let parts = pool.install(|| {
+            let parts = Parts::new(Columns::ALL);
+            parts.with(|outer| {
+                outer.summary.files_read += 1;
+                parts.with(|inner| inner.summary.files_read += 10);
+            });
+            parts.with(|again| again.summary.files_read += 100);
+            parts.into_parts()
+        });
+        let mut read: Vec<u64> = parts.iter().map(|p| p.summary.files_read).collect();
+        read.sort();
+        assert_eq!(read, [10, 101]);
+    }
+
+    /// A file a task, on two threads, with parallel work inside each read
+    /// (as a large file's runs are read): every input's rows arrive, once.
+    /// (Whether a thread takes another input while it waits is up to
+    /// rayon; the test above makes that happen.)
+    #[test]
+    fn every_input_is_read_once_when_reads_nest() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let opts = IngestOptions::everything(Window::default());
+        let texts: Vec<String> = (0..64)
+            .map(|i| {
+                format!(
+                    r#"{{"Records":[{{"eventID":"e{i}","eventName":"X","eventTime":"2026-11-16T00:00:{:02}Z"}}]}}"#,
+                    i % 60
+                )
+            })
+            .collect();
+        let got = pool
+            .install(|| {
+                read_parallel(texts.par_iter().with_max_len(1), &opts, |text, part| {
+                    // While it waits here, this thread may take other inputs.
+                    (0..4)
+                        .into_par_iter()
+                        .for_each(|_| std::thread::sleep(std::time::Duration::from_micros(300)));
+                    read_content("t.json", text.as_bytes(), &mut Vec::new(), &opts, part);
+                })
+            })
+            .unwrap();
+        assert_eq!(got.summary.files_read, 64);
+        assert_eq!(got.summary.events_kept, 64);
+        let column = got
+            .frame
+            .column(col::EVENT_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        let ids: std::collections::HashSet<&str> = column.iter().flatten().collect();
+        assert_eq!((got.frame.height(), ids.len()), (64, 64));
+    }
 
     /// Regression (hostile input 1), API pages: a lone surrogate escape in
     /// a `CloudTrailEvent` string (as LookupEvents returns it) hides nothing.
