@@ -601,11 +601,16 @@ mod tests {
             "arn:aws:secretsmanager:us-east-1:1:",
             "secret:",
             "arn:",
+            // Characters that are not ASCII, anywhere (one byte is not one
+            // character; see `text_that_is_not_ascii_beside_an_arn_…`).
+            "é",
+            "\u{fffd}",
+            "→",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut matched = 0;
         let mut arns = 0;
-        for _ in 0..20_000 {
+        for _ in 0..30_000 {
             let mut text = String::new();
             for _ in 0..6 {
                 state ^= state << 13;
