@@ -12,8 +12,6 @@
 
 use std::borrow::Cow;
 
-use memchr::memmem::Finder;
-
 /// What [`decode`] did to a file's bytes.
 #[derive(Debug)]
 pub struct Decoded<'a> {
@@ -197,13 +195,20 @@ fn repair_in_place(text: &mut [u8]) -> u64 {
 }
 
 /// Where each lone surrogate escape starts (its backslash).
+///
+/// Looks for backslashes, then at the byte after each: most files have
+/// none, and `memchr` for one byte costs less than a search for the two
+/// (on 200 k events, `decode` took 64 M instructions instead of 105 M, of
+/// `report`'s 3,336 M).
 fn lone_surrogates(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    static ESCAPE: std::sync::LazyLock<Finder<'static>> =
-        std::sync::LazyLock::new(|| Finder::new(b"\\u"));
     let mut from = 0;
     std::iter::from_fn(move || {
-        while let Some(found) = ESCAPE.find(&text[from..]) {
+        while let Some(found) = memchr::memchr(b'\\', &text[from..]) {
             let at = from + found;
+            if text.get(at + 1) != Some(&b'u') {
+                from = at + 1;
+                continue;
+            }
             from = at + 2;
             // A backslash escaped by another (`\\u`) starts no escape.
             let before = text[..at].iter().rev().take_while(|&&b| b == b'\\').count();
@@ -285,6 +290,56 @@ mod tests {
         let (text, _) = repaired(r#"{"userAgent":"x\udc00\ud800y\ud800"}"#);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["userAgent"], "x\u{fffd}\u{fffd}y\u{fffd}");
+    }
+
+    /// The search by backslash finds what a search for `\u` found (the
+    /// way it was written before), on random runs of backslashes, `u`,
+    /// surrogate halves and other escapes.
+    #[test]
+    fn searching_by_backslash_finds_what_searching_for_escapes_did() {
+        fn by_escape(text: &[u8]) -> Vec<usize> {
+            let escape = memchr::memmem::Finder::new(b"\\u");
+            let (mut from, mut out) = (0, Vec::new());
+            while let Some(found) = escape.find(&text[from..]) {
+                let at = from + found;
+                from = at + 2;
+                let before = text[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+                if before % 2 == 1 {
+                    continue;
+                }
+                match surrogate(text, at) {
+                    Some(Surrogate::High) if surrogate(text, at + 6) == Some(Surrogate::Low) => {
+                        from = at + 12
+                    }
+                    Some(_) => out.push(at),
+                    None => {}
+                }
+            }
+            out
+        }
+        let pieces: [&[u8]; 10] = [
+            b"\\", b"u", b"\\u", b"d800", b"DC00", b"dbff", b"0041", b"x", b"\"", b"\\\\u",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let mut text = Vec::new();
+            for _ in 0..8 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let expected = by_escape(&text);
+            found += expected.len();
+            assert_eq!(
+                lone_surrogates(&text).collect::<Vec<_>>(),
+                expected,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        assert!(found > 1000, "only {found} lone surrogates");
     }
 
     #[test]
