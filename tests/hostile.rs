@@ -200,6 +200,37 @@ fn escaped_event_name_and_key_are_not_skimmed_away() {
     assert_eq!(query_count(logs, "access_key_id LIKE 'AKIA%'"), 1);
 }
 
+/// A character that is not ASCII right before a `secret:` pair in a
+/// caller-chosen string made the redactor cut a string inside it and panic
+/// (4f3d534): one failed web-identity call, which needs no credentials,
+/// stopped every `report`, `ingest` and `query` of the trail.
+#[test]
+fn text_that_is_not_ascii_beside_a_secret_pair_stops_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = records(&[
+        failed_oidc("oidc-1", "ü:secret:hunter2"),
+        akia_call(
+            "akia-1",
+            "→arn:aws:secretsmanager:us-east-1:1:secret:prod/db",
+        ),
+        noise("n-1"),
+    ]);
+    write(dir.path(), "t.json", text.as_bytes());
+    let logs = path_str(dir.path());
+    let run = report(&["--logs", logs]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(ids(&json(&run)), ["akia-1", "oidc-1"]);
+    assert!(!run.stdout.contains("hunter2"));
+    assert!(
+        run.stdout.contains("secret:prod/db"),
+        "an ARN names a secret"
+    );
+    assert_eq!(query_count(logs, "user_agent = 'ü:REDACTED'"), 1);
+    let store = dir.path().join("store");
+    let ingest = ctaudit(&["ingest", "--logs", logs, "--store", path_str(&store)]);
+    assert_eq!(ingest.code, 0, "{}", ingest.stderr);
+}
+
 /// A UTF-8 byte-order mark made a walked file "not a log" and a named or
 /// gzipped one "not CloudTrail JSON"; UTF-16 failed the same way.
 #[test]
