@@ -266,6 +266,22 @@ mod tests {
         }
     }
 
+    /// `df`'s rows as serde_json values, one at a time: what the writers
+    /// are held to.
+    fn row_values(df: &DataFrame, report: Option<&str>) -> Vec<Value> {
+        let columns = json_columns(df);
+        (0..df.height())
+            .map(|row| {
+                serde_json::to_value(JsonRow {
+                    columns: &columns,
+                    row,
+                    report,
+                })
+                .unwrap()
+            })
+            .collect()
+    }
+
     /// The document written member by member, its findings rendered in
     /// chunks on every core, is what serde_json's pretty printer writes for
     /// the same document whole: across task and round edges, for a report with no
@@ -290,22 +306,11 @@ mod tests {
         doc.field("z", &Value::Null).unwrap();
         doc.end().unwrap();
 
-        let mut rows = Vec::new();
-        for r in &runs {
-            if let Ok(f) = &r.result {
-                let columns = json_columns(&f.events);
-                for row in 0..f.events.height() {
-                    rows.push(
-                        serde_json::to_value(JsonRow {
-                            columns: &columns,
-                            row,
-                            report: Some(r.report.id()),
-                        })
-                        .unwrap(),
-                    );
-                }
-            }
-        }
+        let rows: Vec<Value> = runs
+            .iter()
+            .filter_map(|r| Some((r.report.id(), r.result.as_ref().ok()?)))
+            .flat_map(|(id, f)| row_values(&f.events, Some(id)))
+            .collect();
         assert_eq!(rows.len(), n + 5);
         let whole = json!({
             "a": {"b": [1, {}], "c": {}},
@@ -327,18 +332,7 @@ mod tests {
         for df in [&f.events, &f.accepted] {
             let mut written = Vec::new();
             write_frame(&mut written, df).unwrap();
-            let columns = json_columns(df);
-            let rows: Vec<Value> = (0..df.height())
-                .map(|row| {
-                    serde_json::to_value(JsonRow {
-                        columns: &columns,
-                        row,
-                        report: None,
-                    })
-                    .unwrap()
-                })
-                .collect();
-            let expected = serde_json::to_string_pretty(&rows).unwrap() + "\n";
+            let expected = serde_json::to_string_pretty(&row_values(df, None)).unwrap() + "\n";
             assert_eq!(String::from_utf8(written).unwrap(), expected);
         }
     }
