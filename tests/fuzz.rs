@@ -5,8 +5,9 @@
 //! clone). Nothing may panic or abort, every record must be counted, and
 //! `report`'s reading (skimming) must keep exactly what a full parse keeps.
 //!
-//! `PROPTEST_CASES=20000 cargo test --release --test fuzz` runs longer;
-//! a failure prints the shrunk input and is saved for replay by proptest.
+//! `PROPTEST_CASES=20000 cargo test --test integration fuzz::` runs
+//! longer (CI runs 256 cases); a failure prints the shrunk input and is
+//! saved for replay by proptest in `tests/fuzz.proptest-regressions`.
 
 use crate::common;
 
@@ -174,7 +175,7 @@ fn wanted_rows(frame: &DataFrame) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(256)))]
 
     #[test]
     fn the_reader_counts_every_record_and_report_agrees_with_ingest(

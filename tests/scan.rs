@@ -202,7 +202,7 @@ fn mutate(text: &str, m: &Mutation) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(512)))]
 
     #[test]
     fn generated_files_are_read_alike(text in records_file()) {

@@ -71,6 +71,15 @@ pub fn real_corpus(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// How many cases a property test runs: `PROPTEST_CASES` when set (to
+/// fuzz longer than CI does), else `ci`, the bounded count CI runs.
+pub fn proptest_cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ci)
+}
+
 /// Parses stdout as JSON.
 pub fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout)
