@@ -12,7 +12,6 @@ pub mod classes;
 pub mod geoip;
 pub mod ranges;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use polars::prelude::*;
@@ -64,31 +63,35 @@ impl Enricher {
             return Ok(());
         }
         let ips = frame.column(col::SOURCE_IP)?.str()?.clone();
-        let mut seen: HashMap<&str, u32> = HashMap::new();
+        // foldhash, seeded per process: addresses are attacker-chosen.
+        let mut seen: PlHashMap<&str, u32> = PlHashMap::new();
         let mut answers: Vec<Answer> = Vec::new();
-        let index: Vec<Option<u32>> = ips
+        let index: IdxCa = ips
             .iter()
             .map(|ip| {
                 let ip = ip?;
                 Some(*seen.entry(ip).or_insert_with(|| {
                     answers.push(self.answer(ip));
-                    (answers.len() - 1) as u32
+                    (answers.len() - 1) as IdxSize
                 }))
             })
             .collect();
-        let pick = |f: &dyn Fn(&Answer) -> Option<String>| -> StringChunked {
-            let values: Vec<Option<String>> = answers.iter().map(f).collect();
-            index
-                .iter()
-                .map(|i| i.and_then(|i| values[i as usize].as_deref()))
-                .collect()
+        // One value per distinct address, then taken row by row: a take
+        // copies views, where building the column row by row copies text.
+        let pick = |f: &dyn Fn(&Answer) -> Option<String>| -> PolarsResult<StringChunked> {
+            let values: StringChunked = answers.iter().map(f).collect();
+            if values.null_count() == values.len() {
+                // Without GeoIP, three of the four columns: no row to visit.
+                return Ok(StringChunked::full_null(PlSmallStr::EMPTY, index.len()));
+            }
+            values.take(&index)
         };
         let geo = self.geoip.is_some();
         let columns = [
-            pick(&|a| Some(a.class.as_str().to_string())),
-            pick(&|a| geo.then(|| a.place.asn.map(|n| n.to_string())).flatten()),
-            pick(&|a| a.place.as_org.clone()),
-            pick(&|a| a.place.country.clone()),
+            pick(&|a| Some(a.class.as_str().to_string()))?,
+            pick(&|a| geo.then(|| a.place.asn.map(|n| n.to_string())).flatten())?,
+            pick(&|a| a.place.as_org.clone())?,
+            pick(&|a| a.place.country.clone())?,
         ];
         // Cut like the frame's other columns: a column whose chunks differ
         // makes polars copy the whole frame into one chunk later.
