@@ -126,3 +126,67 @@ impl Enricher {
         (json, lines)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each row gets its address's answer, however often the address comes
+    /// back; a row without one gets none; the columns are cut like
+    /// `source_ip`; without GeoIP the place columns are null.
+    #[test]
+    fn every_row_gets_its_address_s_answer() {
+        let ips = [
+            Some("10.0.0.1"),
+            None,
+            Some("s3.amazonaws.com"),
+            Some("10.0.0.1"),
+            Some("not an address"),
+            None,
+            Some("s3.amazonaws.com"),
+        ];
+        let mut first = StringChunked::from_iter(ips[..3].iter().copied());
+        first
+            .append(&StringChunked::from_iter(ips[3..].iter().copied()))
+            .unwrap();
+        let mut frame =
+            DataFrame::new(
+                ips.len(),
+                std::iter::once(first.with_name(col::SOURCE_IP.into()).into_column())
+                    .chain(COLUMNS.iter().map(|name| {
+                        Column::full_null((*name).into(), ips.len(), &DataType::String)
+                    }))
+                    .collect(),
+            )
+            .unwrap();
+        let enricher = Enricher {
+            classes: Classes::load(None, None).unwrap(),
+            geoip: None,
+        };
+        enricher.apply(&mut frame).unwrap();
+        let network = frame.column(col::SOURCE_NETWORK).unwrap().str().unwrap();
+        let got: Vec<Option<&str>> = network.iter().collect();
+        let private = Some("private");
+        let service = Some("aws-service");
+        assert_eq!(
+            got,
+            [
+                private,
+                None,
+                service,
+                private,
+                Some("other"),
+                None,
+                service
+            ]
+        );
+        assert_eq!(network.chunk_lengths().collect::<Vec<_>>(), [3, 4]);
+        for name in &COLUMNS[1..] {
+            assert_eq!(
+                frame.column(name).unwrap().null_count(),
+                ips.len(),
+                "{name}"
+            );
+        }
+    }
+}
