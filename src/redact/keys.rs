@@ -124,7 +124,7 @@ fn holds_a_gate_fragment(k: &[u8]) -> bool {
         })
 }
 
-/// Whether `haystack` holds `needle`: for the short keys and fragments of
+/// Whether `h` holds `n`: for the short keys and fragments of
 /// the key rule, comparing where the first byte matches costs a third of
 /// setting up a substring searcher (`str::contains`) for each of them.
 fn holds(h: &[u8], n: &[u8]) -> bool {
