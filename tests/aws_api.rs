@@ -397,7 +397,8 @@ fn no_region_and_no_credentials_are_clear_errors() {
 }
 
 /// Not a test of speed (tests never time): prints how long a pull of many
-/// pages takes, for the README. `cargo test --test aws_api -- --ignored --nocapture`.
+/// pages takes, for the README:
+/// `cargo test --test integration aws_api:: -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn measure_api_pull_rate() {
