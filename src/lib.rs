@@ -22,6 +22,8 @@ pub mod redact;
 pub mod reports;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod test_rng;
 pub mod time;
 pub mod trace;
 pub mod trust;

@@ -286,7 +286,7 @@ mod tests {
             Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
             None => ms.to_string(),
         };
-        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = crate::test_rng::XorShift::new(0x2545_f491_4f6c_dd1d);
         let mut values = vec![
             0,
             1,
@@ -298,9 +298,7 @@ mod tests {
             253_402_300_799_999,
         ];
         values.extend((0..20_000).map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next();
             // From about 1900 to 2100, a third of them whole seconds.
             let ms = (x % 6_311_390_400_000) as i64 - 2_208_988_800_000;
             if x.is_multiple_of(3) {

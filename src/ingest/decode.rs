@@ -320,15 +320,12 @@ mod tests {
         let pieces: [&[u8]; 10] = [
             b"\\", b"u", b"\\u", b"d800", b"DC00", b"dbff", b"0041", b"x", b"\"", b"\\\\u",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::test_rng::XorShift::new(0x9e37_79b9_7f4a_7c15);
         let mut found = 0;
         for _ in 0..20_000 {
             let mut text = Vec::new();
             for _ in 0..8 {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+                text.extend_from_slice(rng.pick(&pieces));
             }
             let expected = by_escape(&text);
             found += expected.len();
