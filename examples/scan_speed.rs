@@ -5,8 +5,9 @@
 //!
 //! Reads up to MAX_FILES (default 400) gzip or JSON CloudTrail files under
 //! DIR, then times both readers over all of them five times. The scanner
-//! classifies with AVX-512 where the processor has it; `CTAUDIT_SCAN=avx2`
-//! keeps it to AVX2, to compare the two.
+//! classifies with AVX-512 where the processor has it, and checks the
+//! grammar by token pairs where it has VBMI2 too; `CTAUDIT_SCAN=avx512` or
+//! `=avx2` keeps it to those, to compare them.
 use std::io::Read;
 use std::time::Instant;
 

@@ -67,9 +67,19 @@ fn names_kept(element: &str) -> (bool, bool) {
     found
 }
 
-/// The scanner's verdict must never contradict serde's.
+/// The scanner's verdict must never contradict serde's, and every
+/// implementation this processor has gives the same answer.
 fn agree(text: &str) -> Result<(), TestCaseError> {
     let scanned = scan::records(text);
+    for kind in scan::Kind::available() {
+        prop_assert_eq!(
+            &scan::records_by(kind, text),
+            &scanned,
+            "{:?} differs on {:?}",
+            kind,
+            text
+        );
+    }
     let reference = serde_records(text);
     match (&scanned, &reference) {
         (Ok(scanned), Ok(elements)) => {

@@ -196,7 +196,8 @@ fn read_checked(bytes: &[u8], text: Option<&str>, sink: &mut dyn EventSink) -> O
 /// processor has AVX2 (there it validates with about a quarter fewer
 /// instructions than serde_json's skipping; with SSE2 alone it takes about
 /// as many, so serde reads); `CTAUDIT_SCAN=simd` or `=serde` chooses, and
-/// `=avx2` keeps a processor with AVX-512 to the AVX2 classification.
+/// `=avx2` or `=avx512` keeps a faster processor to that implementation
+/// ([`super::scan::Kind::detect`]).
 pub(super) fn scan_enabled() -> bool {
     static ON: std::sync::LazyLock<bool> =
         std::sync::LazyLock::new(|| match std::env::var("CTAUDIT_SCAN").as_deref() {

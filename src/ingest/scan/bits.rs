@@ -48,26 +48,49 @@ pub(super) unsafe fn prefix_xor_clmul(x: u64) -> u64 {
 /// and not a scalar's second byte or later; adding `a`'s successors to the
 /// complement of `s` carries each through the white space (and string
 /// interiors) to the next significant position.
+///
+/// One carry bit crosses to the next block, for the one search that may
+/// still be under way: the position at bit 63 was in `a` (its successor is
+/// the next block's bit 0), or a search ran through bit 63 without landing
+/// (the add overflowed). The two never happen together while `a` lies
+/// within `s`, as every caller's does: a search that reaches bit 63 passed
+/// a run of positions outside `s`, and bit 63 would be in it.
 #[derive(Default)]
 pub(super) struct Next {
-    shift: u64,
-    add: u64,
+    carry: bool,
 }
 
 impl Next {
     #[inline]
     pub(super) fn of(&mut self, a: u64, s: u64) -> u64 {
-        let x = (a << 1) | self.shift;
-        self.shift = a >> 63;
-        let (sum, o1) = (!s).overflowing_add(x);
-        let (sum, o2) = sum.overflowing_add(self.add);
-        self.add = u64::from(o1 | o2);
+        debug_assert_eq!(a & !s, 0, "the positions are significant ones");
+        let (sum, overflow) = add_with_carry(!s, a << 1, self.carry);
+        self.carry = overflow | (a >> 63 != 0);
         sum & s
     }
 
     /// Something is still looking for its next position past the end.
     pub(super) fn pending(&self) -> bool {
-        self.shift | self.add != 0
+        self.carry
+    }
+}
+
+/// `x + y + carry`, and whether it overflowed: one `adc` on x86-64, where
+/// LLVM otherwise pairs the scanner's sums into vector registers and
+/// detects each overflow with a vector compare.
+#[inline(always)]
+fn add_with_carry(x: u64, y: u64, carry: bool) -> (u64, bool) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut sum = 0;
+        let out = std::arch::x86_64::_addcarry_u64(u8::from(carry), x, y, &mut sum);
+        (sum, out != 0)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let (sum, o1) = x.overflowing_add(y);
+        let (sum, o2) = sum.overflowing_add(u64::from(carry));
+        (sum, o1 | o2)
     }
 }
 

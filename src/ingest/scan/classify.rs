@@ -68,9 +68,23 @@ fn avx512() -> bool {
     avx2() && std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw")
 }
 
-/// Which implementation [`classify`] uses on this machine.
+/// [`avx512`]'s set, VBMI and VBMI2 (byte permutes and compress), and
+/// POPCNT: the scanner checks the grammar by pairs of packed tokens
+/// ([`super::pairs`]).
+#[cfg(target_arch = "x86_64")]
+fn avx512_vbmi() -> bool {
+    avx512()
+        && std::is_x86_feature_detected!("avx512vbmi")
+        && std::is_x86_feature_detected!("avx512vbmi2")
+        && std::is_x86_feature_detected!("popcnt")
+}
+
+/// Which implementation the scanner uses on this machine: how
+/// [`classify`] classifies, and (with VBMI) how the grammar is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// [`Kind::Avx512`]'s classification, the grammar by token pairs.
+    Avx512Vbmi,
     Avx512,
     Avx2,
     Sse2,
@@ -78,15 +92,18 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The fastest this processor has; `CTAUDIT_SCAN=avx2` keeps to AVX2
-    /// where AVX-512 is there too (to compare the two).
+    /// The fastest this processor has; `CTAUDIT_SCAN=avx2` or `=avx512`
+    /// keeps to that where faster ones are there too (to compare them).
     pub fn detect() -> Kind {
         static KIND: std::sync::LazyLock<Kind> = std::sync::LazyLock::new(|| {
-            let fastest = Kind::available().pop().unwrap_or(Kind::Portable);
-            match std::env::var("CTAUDIT_SCAN").as_deref() {
-                Ok("avx2") if fastest == Kind::Avx512 => Kind::Avx2,
-                _ => fastest,
-            }
+            let available = Kind::available();
+            let fastest = available.last().copied().unwrap_or(Kind::Portable);
+            let wanted = match std::env::var("CTAUDIT_SCAN").as_deref() {
+                Ok("avx2") => Some(Kind::Avx2),
+                Ok("avx512") => Some(Kind::Avx512),
+                _ => None,
+            };
+            wanted.filter(|k| available.contains(k)).unwrap_or(fastest)
         });
         *KIND
     }
@@ -94,7 +111,7 @@ impl Kind {
     /// Whether this kind is one of the vector scanners compiled for AVX2's
     /// set (BMI and PCLMULQDQ included).
     pub fn has_avx2(self) -> bool {
-        matches!(self, Kind::Avx2 | Kind::Avx512)
+        matches!(self, Kind::Avx2 | Kind::Avx512 | Kind::Avx512Vbmi)
     }
 
     /// Every implementation this processor can run, slowest first.
@@ -109,6 +126,9 @@ impl Kind {
             if avx512() {
                 v.push(Kind::Avx512);
             }
+            if avx512_vbmi() {
+                v.push(Kind::Avx512Vbmi);
+            }
         }
         v
     }
@@ -121,9 +141,9 @@ impl Kind {
 pub fn classify(kind: Kind, block: &[u8; 64]) -> Masks {
     match kind {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Kind::Avx512` is only made where the processor has
-        // AVX-512 F and BW.
-        Kind::Avx512 => unsafe { x86::avx512(block) },
+        // SAFETY: `Kind::Avx512` and `Kind::Avx512Vbmi` are only made
+        // where the processor has AVX-512 F and BW.
+        Kind::Avx512 | Kind::Avx512Vbmi => unsafe { x86::avx512(block) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Kind::Avx2` is only made where the processor has AVX2.
         Kind::Avx2 => unsafe { x86::avx2(block) },

@@ -19,13 +19,18 @@
 mod bits;
 mod brackets;
 pub mod classify;
+mod grammar;
 mod marks;
+#[cfg(target_arch = "x86_64")]
+mod pairs;
 
 use std::ops::Range;
 
-use bits::{Next, escaped, prefix_xor};
+use bits::{escaped, prefix_xor};
 use brackets::Brackets;
-use classify::{Kind, Masks};
+pub use classify::Kind;
+use classify::Masks;
+use grammar::{Chains, Grammar, Tokens};
 pub use marks::{Mark, MarkSet};
 
 /// Why a text was not scanned to the end.
@@ -52,6 +57,16 @@ pub struct Scanned {
 /// known to be well-formed.
 pub fn records(text: &str) -> Result<Scanned, Refused> {
     scan(text.as_bytes(), Mode::Records, Kind::detect())
+}
+
+/// [`records`] by a given implementation (one of [`Kind::available`]):
+/// for tests that hold them all to the same answers.
+pub fn records_by(kind: Kind, text: &str) -> Result<Scanned, Refused> {
+    assert!(
+        Kind::available().contains(&kind),
+        "{kind:?} is not available on this processor"
+    );
+    scan(text.as_bytes(), Mode::Records, kind)
 }
 
 /// The elements of a comma-separated list of JSON values (a run of records
@@ -152,6 +167,10 @@ fn records_array(bytes: &[u8]) -> Option<Range<usize>> {
 
 fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     match kind {
+        // SAFETY: `Kind::Avx512Vbmi` is only made where the processor has
+        // AVX-512 VBMI and VBMI2 besides all that `Kind::Avx512` needs.
+        #[cfg(target_arch = "x86_64")]
+        Kind::Avx512Vbmi => unsafe { scan_avx512_vbmi(bytes, mode) },
         // SAFETY: `Kind::Avx512` is only made where the processor has
         // AVX-512 F and BW besides all that `Kind::Avx2` needs.
         #[cfg(target_arch = "x86_64")]
@@ -160,7 +179,7 @@ fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         // BMI1, BMI2 and PCLMULQDQ.
         #[cfg(target_arch = "x86_64")]
         Kind::Avx2 => unsafe { scan_avx2(bytes, mode) },
-        _ => scan_with(bytes, mode, kind),
+        _ => scan_with(bytes, mode, kind, Chains::default()),
     }
 }
 
@@ -169,18 +188,35 @@ fn scan(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2,pclmulqdq")]
 unsafe fn scan_avx2(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
-    scan_with(bytes, mode, Kind::Avx2)
+    scan_with(bytes, mode, Kind::Avx2, Chains::default())
 }
 
 /// The same with AVX-512's byte compares for the classification.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,pclmulqdq")]
 unsafe fn scan_avx512(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
-    scan_with(bytes, mode, Kind::Avx512)
+    scan_with(bytes, mode, Kind::Avx512, Chains::default())
+}
+
+/// The same with the grammar checked by pairs of packed tokens.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(
+    enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,avx2,bmi1,bmi2,pclmulqdq,popcnt"
+)]
+unsafe fn scan_avx512_vbmi(bytes: &[u8], mode: Mode) -> Result<Scanned, Refused> {
+    // SAFETY: this function runs only where the processor has all that
+    // `Pairs` needs.
+    let grammar = unsafe { pairs::Pairs::new() };
+    scan_with(bytes, mode, Kind::Avx512Vbmi, grammar)
 }
 
 #[inline(always)]
-fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
+fn scan_with(
+    bytes: &[u8],
+    mode: Mode,
+    kind: Kind,
+    mut grammar: impl Grammar,
+) -> Result<Scanned, Refused> {
     let array = match mode {
         Mode::Records => records_array(bytes).ok_or(Refused::Unsupported)?,
         Mode::List => 0..bytes.len(),
@@ -188,11 +224,6 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
     let mut brackets = Brackets::new(bytes, mode, array);
     let (mut escape_carry, mut in_string_carry, mut scalar_carry, mut object_carry) =
         (0u64, 0u64, 0u64, 0u64);
-    // The grammar, as "what may come next" for each kind of token.
-    let (mut key_open, mut key_close, mut after_key) =
-        (Next::default(), Next::default(), Next::default());
-    let (mut after_sep, mut after_array, mut after_value) =
-        (Next::default(), Next::default(), Next::default());
     let prefix_xor = |x: u64| -> u64 {
         #[cfg(target_arch = "x86_64")]
         if kind.has_avx2() {
@@ -275,39 +306,24 @@ fn scan_with(bytes: &[u8], mode: Mode, kind: Kind) -> Result<Scanned, Refused> {
         let in_object = prefix_xor(flips) ^ object_carry;
         object_carry = ((in_object as i64) >> 63) as u64;
 
-        let significant = open | close | ob | oa | shut | colon | comma | scalar_start;
-        let value_start = open | ob | oa | scalar_start;
-        // After `{` or a comma in an object: a key (or `}` after `{`).
-        let first = key_open.of(ob | (comma & in_object), significant);
-        let keys = first & open;
-        let bad_first = first & !(open | shut);
-        // A key's closing quote, then exactly one colon.
-        let key_end = key_close.of(keys, significant);
-        let colon_next = after_key.of(key_end, significant);
-        // After a colon or a comma: a value. After `[`: a value or `]`.
-        let after = after_sep.of(colon | comma, significant);
-        let array_first = after_array.of(oa, significant);
-        // After a value: a comma or a closing bracket.
-        let value_end = (close & !key_end) | shut | scalar_start;
-        let next = after_value.of(value_end, significant);
-        if bad_first
-            | (colon_next ^ colon)
-            | (after & !value_start)
-            | (array_first & !(value_start | shut))
-            | (next & !(comma | shut))
-            != 0
-        {
+        let tokens = Tokens {
+            open,
+            close,
+            open_brace: ob,
+            open_bracket: oa,
+            shut,
+            colon,
+            comma,
+            scalar: scalar_start,
+            in_object,
+        };
+        if !grammar.block(block, &tokens) {
             return Err(Refused::Invalid);
         }
     }
     // Everything closed; nothing but the last value still waiting for what
     // follows it.
-    if in_string_carry != 0
-        || escape_carry != 0
-        || [&key_open, &key_close, &after_key, &after_sep, &after_array]
-            .iter()
-            .any(|n| n.pending())
-    {
+    if in_string_carry != 0 || escape_carry != 0 || !grammar.complete() {
         return Err(Refused::Invalid);
     }
     // Within a block the escapes were noted before the names.

@@ -229,3 +229,133 @@ fn names_a_report_keeps_are_marked_per_element() {
         }
     }
 }
+
+/// Every sequence of up to five tokens, inside a record and on its own,
+/// at the start of a block and across a block's edge: every
+/// implementation gives the same verdict, and none accepts what serde_json
+/// rejects. The grammar has one rule per pair of tokens (and one for
+/// keys, two back), so short sequences meet every rule and every way to
+/// break it.
+#[test]
+fn every_short_token_sequence_is_judged_alike() {
+    const TOKENS: [&str; 9] = ["{", "}", "[", "]", ":", ",", r#""k""#, "1", "null"];
+    let kinds = Kind::available();
+    let mut sequences = vec![String::new()];
+    let mut all = Vec::new();
+    for _ in 0..5 {
+        sequences = sequences
+            .iter()
+            .flat_map(|s| TOKENS.iter().map(move |t| format!("{s}{t}")))
+            .collect();
+        all.extend(sequences.iter().cloned());
+    }
+    let (mut accepted, mut checked) = (0, 0);
+    for seq in &all {
+        for pad in [0, 60] {
+            let inner = format!("{}{seq}", " ".repeat(pad));
+            let record = format!(r#"{{"Records":[{{"a":{inner}}}]}}"#);
+            for (text, mode) in [(&inner, Mode::List), (&record, Mode::Records)] {
+                let expected = scan(text.as_bytes(), mode, Kind::Portable);
+                for &kind in &kinds {
+                    assert_eq!(
+                        scan(text.as_bytes(), mode, kind),
+                        expected,
+                        "{kind:?} {mode:?}: {text}"
+                    );
+                }
+                if expected.is_ok() {
+                    accepted += 1;
+                    let whole = match mode {
+                        Mode::List => format!("[{text}]"),
+                        Mode::Records => text.clone(),
+                    };
+                    assert!(
+                        serde_json::from_str::<serde_json::Value>(&whole).is_ok(),
+                        "{mode:?} accepted what serde_json rejects: {text}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    // Not a grammar that refuses everything.
+    assert!(accepted > 100, "{accepted} of {checked} accepted");
+}
+
+/// Random well-formed values, as tokens, with one token replaced, inserted
+/// or removed in most of them: longer than the exhaustive sequences, so
+/// that a broken rule has room to be followed by an otherwise valid rest
+/// (`{"k","k":1}`). Every implementation agrees, and none accepts what
+/// serde_json rejects.
+#[test]
+fn mutated_token_sequences_are_judged_alike() {
+    const ANY: [&str; 9] = ["{", "}", "[", "]", ":", ",", r#""k""#, "1", "null"];
+    fn value(rng: &mut crate::test_rng::XorShift, depth: u32, out: &mut Vec<&'static str>) {
+        let n = rng.next() % 3;
+        match rng.next() % if depth == 0 { 2 } else { 4 } {
+            0 => out.push(r#""v""#),
+            1 => out.push("2"),
+            2 => {
+                out.push("[");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(",");
+                    }
+                    value(rng, depth - 1, out);
+                }
+                out.push("]");
+            }
+            _ => {
+                out.push("{");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(",");
+                    }
+                    out.extend([r#""k""#, ":"]);
+                    value(rng, depth - 1, out);
+                }
+                out.push("}");
+            }
+        }
+    }
+    let kinds = Kind::available();
+    let mut rng = crate::test_rng::XorShift::new(0x2545_f491_4f6c_dd1d);
+    let (mut accepted, mut rejected) = (0, 0);
+    for _ in 0..20_000 {
+        let mut tokens = Vec::new();
+        value(&mut rng, 3, &mut tokens);
+        let at = (rng.next() % (tokens.len() as u64 + 1)) as usize;
+        match rng.next() % 4 {
+            0 => {}
+            1 if at < tokens.len() => tokens[at] = rng.pick(&ANY),
+            2 => tokens.insert(at, rng.pick(&ANY)),
+            _ if at < tokens.len() => {
+                tokens.remove(at);
+            }
+            _ => {}
+        }
+        let pad = " ".repeat((rng.next() % 64) as usize);
+        let text = format!(r#"{{"Records":[{pad}{{"a":{}}}]}}"#, tokens.join(""));
+        let expected = scan(text.as_bytes(), Mode::Records, Kind::Portable);
+        for &kind in &kinds {
+            assert_eq!(
+                scan(text.as_bytes(), Mode::Records, kind),
+                expected,
+                "{kind:?}: {text}"
+            );
+        }
+        if expected.is_ok() {
+            accepted += 1;
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+                "accepted what serde_json rejects: {text}"
+            );
+        } else {
+            rejected += 1;
+        }
+    }
+    assert!(
+        accepted > 1000 && rejected > 1000,
+        "{accepted} accepted, {rejected} rejected"
+    );
+}
