@@ -2,9 +2,11 @@
 //! classified 64 at a time ([`classify`]), escapes and the in-string mask
 //! derived with bit arithmetic (an odd run of backslashes escapes the next
 //! byte; a prefix XOR of the unescaped quotes marks what lies inside
-//! strings), and the few structural positions left are walked by a small
-//! state machine that checks JSON's grammar and notes where each element of
-//! the `Records` array begins and ends.
+//! strings). The few brackets left are walked one by one ([`brackets`]:
+//! nesting, and where each element of the `Records` array begins and ends),
+//! and the order of the tokens is checked against JSON's grammar
+//! ([`grammar`]: by bit arithmetic on the block's masks, or by pairs of
+//! packed tokens where the processor has AVX-512 VBMI2).
 //!
 //! It validates everything serde_json checks when it skips a value (escapes,
 //! control characters in strings, literals, numbers, nesting, commas and
