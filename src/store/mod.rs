@@ -28,9 +28,9 @@ mod rebuild;
 pub mod sessions;
 
 use files::{files_under, io, part_files, read_columns, remove_temp_files};
-use keys::KeyIndex;
+use keys::{KeyIndex, RowKey, Verdict};
 pub use lock::Wait;
-use order::{KeyHash, RowOrder};
+use order::RowOrder;
 use parts::OpenParts;
 pub use read::within;
 pub use rebuild::Compacted;
@@ -168,19 +168,15 @@ impl Store {
             stats.files_written += self.touch(&day)?;
             let known = &mut self.known_keys(&day)?.events;
             rows.sort_by(|&a, &b| order.cmp(a as usize, b as usize));
-            let mut this_batch = HashSet::with_capacity_and_hasher(rows.len(), KeyHash::default());
+            let day_keys: Vec<RowKey> = rows.iter().map(|&i| keys[i as usize]).collect();
             let mut fresh = Vec::with_capacity(rows.len());
-            for i in rows {
-                let key = keys[i as usize];
-                if known.contains(key) {
-                    stats.already_stored += 1;
-                } else if this_batch.insert(key) {
-                    fresh.push(i);
-                } else {
-                    stats.duplicates += 1;
+            for (i, verdict) in rows.into_iter().zip(known.admit(&day_keys)) {
+                match verdict {
+                    Verdict::New => fresh.push(i),
+                    Verdict::Stored => stats.already_stored += 1,
+                    Verdict::Repeat => stats.duplicates += 1,
                 }
             }
-            known.add(this_batch.into_iter().collect());
             if let Some(rows) = session_rows.remove(&day) {
                 stats.sessions_added += self.append_sessions(&day, &found, rows)?;
             }
@@ -288,7 +284,7 @@ impl Store {
                     .map_err(|source| StoreError::Polars { path: file, source })?;
                 set.extend(found);
             }
-            keys.events.add(set);
+            keys.events.extend(set);
             for file in files_under(&self.root.join(sessions::DIR).join(&partition))? {
                 let df = read_columns(&file, &[col::ISSUED_ACCESS_KEY_ID])?;
                 let found = df

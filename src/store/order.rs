@@ -35,23 +35,3 @@ impl RowOrder {
             .then_with(|| last(self.sources.get(a), self.sources.get(b)))
     }
 }
-
-/// Row keys are already uniform 128-bit digests: their low bits are the hash.
-#[derive(Default)]
-pub struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-}
-
-pub type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
