@@ -41,8 +41,7 @@ impl KeyIndex {
                 Some((k, Verdict::Stored)) if k == key => Verdict::Stored,
                 Some((k, _)) if k == key => Verdict::Repeat,
                 _ => {
-                    from = gallop(&self.sorted, from, key);
-                    let verdict = if self.sorted.get(from) == Some(&key) {
+                    let verdict = if self.holds(&mut from, key) {
                         Verdict::Stored
                     } else {
                         fresh.push(key);
@@ -64,11 +63,16 @@ impl KeyIndex {
         keys.sort_unstable();
         keys.dedup();
         let mut from = 0;
-        keys.retain(|key| {
-            from = gallop(&self.sorted, from, *key);
-            self.sorted.get(from) != Some(key)
-        });
+        keys.retain(|key| !self.holds(&mut from, *key));
         self.merge(&keys);
+    }
+
+    /// Whether the index holds `key`, looked for from `*from` on (which is
+    /// left where the search ended): keys asked for in ascending order read
+    /// the index front to back.
+    fn holds(&self, from: &mut usize, key: RowKey) -> bool {
+        *from = gallop(&self.sorted, *from, key);
+        self.sorted.get(*from) == Some(&key)
     }
 
     /// Merges sorted keys the index does not hold, from the back in place:

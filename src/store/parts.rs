@@ -10,7 +10,7 @@
 //! writer removes.
 
 use std::fs::{self, File};
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use polars::io::parquet::write::BatchedWriter;
@@ -18,17 +18,24 @@ use polars::prelude::*;
 
 use super::{ROW_GROUP, StoreError, io, lock, part_files};
 
-/// The buffer between the Parquet writer and a part file.
-pub(super) const WRITE_BUFFER: usize = 256 << 10;
+/// A Parquet writer for a part file, zstd at `level`, buffered: polars'
+/// writer sends each page header and the footer's every field as a write
+/// of its own (about 90,000 system calls for 200 k events unbuffered).
+/// Finishing the file flushes the buffer.
+pub(super) fn part_writer<W: Write>(file: W, level: i32) -> ParquetWriter<BufWriter<W>> {
+    ParquetWriter::new(BufWriter::with_capacity(256 << 10, file)).with_compression(
+        ParquetCompression::Zstd(Some(
+            polars_utils::compression::ZstdLevel::try_new(level).expect("a valid zstd level"),
+        )),
+    )
+}
 
 /// One day's part being written.
 struct OpenPart {
     day: String,
     dir: PathBuf,
     tmp: PathBuf,
-    /// Buffered: the writer sends each page header and the footer's every
-    /// field as a write of its own (about 90,000 system calls for 200 k
-    /// events unbuffered). Finishing the file flushes it.
+    /// Buffered ([`part_writer`]).
     writer: BatchedWriter<BufWriter<File>>,
 }
 
@@ -84,10 +91,7 @@ impl OpenPart {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let tmp = lock::temp_name(dir);
         let file = File::create_new(&tmp).map_err(io(&tmp))?;
-        let writer = ParquetWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file))
-            .with_compression(ParquetCompression::Zstd(Some(
-                polars_utils::compression::ZstdLevel::try_new(1).expect("a valid zstd level"),
-            )))
+        let writer = part_writer(file, 1)
             .batched(schema)
             .map_err(|source| polars_err(&tmp, source))?;
         Ok(OpenPart {

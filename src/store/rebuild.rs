@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::parts::OpenParts;
+use super::parts::{OpenParts, part_writer};
 use super::read::scan_files;
 use super::{ROW_GROUP, StoreError, files_under, io, part_files, sessions};
 use crate::frame::col;
@@ -161,20 +161,13 @@ fn part_number(path: &Path) -> Option<u64> {
 fn write_part(path: &Path, rows: &DataFrame) -> Result<(), StoreError> {
     let file = fs::File::create_new(path).map_err(io(path))?;
     let mut rows = rows.clone();
-    // Buffered as parts are (`parts::WRITE_BUFFER`); finishing flushes it.
-    ParquetWriter::new(std::io::BufWriter::with_capacity(
-        super::parts::WRITE_BUFFER,
-        &file,
-    ))
-    .with_compression(ParquetCompression::Zstd(Some(
-        polars_utils::compression::ZstdLevel::try_new(3).expect("a valid zstd level"),
-    )))
-    .with_row_group_size(Some(ROW_GROUP))
-    .finish(&mut rows)
-    .map_err(|source| StoreError::Polars {
-        path: path.to_owned(),
-        source,
-    })?;
+    part_writer(&file, 3)
+        .with_row_group_size(Some(ROW_GROUP))
+        .finish(&mut rows)
+        .map_err(|source| StoreError::Polars {
+            path: path.to_owned(),
+            source,
+        })?;
     file.sync_all().map_err(io(path))
 }
 
