@@ -113,9 +113,9 @@ impl Report for Failures {
             &events.filter(&!&in_burst)?,
             &[col::ROLE_ARN, col::SUBJECT, col::ERROR_CODE],
             vec![
-                col("cause").first(),
-                col("policy_allows").first(),
-                col("burst").first(),
+                col("cause").first().into(),
+                col("policy_allows").first().into(),
+                col("burst").first().into(),
             ],
         )?;
         let bursts = events.filter(&in_burst)?;
@@ -135,11 +135,11 @@ impl Report for Failures {
             &bursts,
             &["burst"],
             vec![
-                joined(col::ROLE_ARN),
-                joined(col::SUBJECT),
-                joined(col::ERROR_CODE),
-                col("cause").first(),
-                col("policy_allows").first(),
+                joined(col::ROLE_ARN).into(),
+                joined(col::SUBJECT).into(),
+                joined(col::ERROR_CODE).into(),
+                col("cause").first().into(),
+                col("policy_allows").first().into(),
             ],
         )?;
         let order: Vec<PlSmallStr> = plain.get_column_names_owned();

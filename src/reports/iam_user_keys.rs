@@ -114,7 +114,7 @@ impl Report for IamUserKeys {
             events,
             &["identity", col::ACCESS_KEY_ID],
             vec![
-                col(col::IDENTITY_TYPE).first(),
+                col(col::IDENTITY_TYPE).first().into(),
                 distinct("ci_hint"),
                 distinct(col::EVENT_NAME),
                 distinct(col::SOURCE_IP),

@@ -73,7 +73,7 @@ impl Report for LongSessions {
         group(
             events,
             &[col::ROLE_ARN, col::SUBJECT, col::SESSION_DURATION],
-            vec![col("max_session").first()],
+            vec![col("max_session").first().into()],
         )
     }
 }

@@ -114,10 +114,10 @@ impl Report for NewSubjects {
             events,
             &["kind", col::ROLE_ARN, col::SUBJECT, col::ACCESS_KEY_ID],
             vec![
-                col(col::GH_REPOSITORY).first(),
+                col(col::GH_REPOSITORY).first().into(),
                 distinct("network"),
                 distinct("agent_family"),
-                col("known").first(),
+                col("known").first().into(),
             ],
         )
     }

@@ -83,8 +83,8 @@ impl Report for OffHours {
             events,
             &[col::ROLE_ARN, col::SUBJECT, "kind"],
             vec![
-                col("local_time").first().alias("first_local_time"),
-                col("reason").first(),
+                col("local_time").first().alias("first_local_time").into(),
+                col("reason").first().into(),
             ],
         )
     }

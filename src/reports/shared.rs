@@ -73,14 +73,29 @@ pub(crate) fn finding_rows(df: DataFrame, context: &[&[&str]]) -> PolarsResult<D
         .collect()
 }
 
+/// One of a group's columns after the common ones: an aggregation, or the
+/// group's distinct values of a column ([`distinct`]).
+pub(crate) enum Agg {
+    Of(Expr),
+    Distinct(&'static str),
+}
+
+impl From<Expr> for Agg {
+    fn from(e: Expr) -> Self {
+        Agg::Of(e)
+    }
+}
+
+/// Distinct values of `name` within a group, sorted (nulls last), as a list
+/// column (shown joined by the output layer, which leaves nulls out).
+pub(crate) fn distinct(name: &'static str) -> Agg {
+    Agg::Distinct(name)
+}
+
 /// Groups flagged events by `keys`: `severity` (the most urgent in the
 /// group), `count`, `first_seen`, `last_seen`, then `extra` aggregations.
 /// Sorted by severity, count (descending) and the keys.
-pub(crate) fn group(
-    events: &DataFrame,
-    keys: &[&str],
-    extra: Vec<Expr>,
-) -> PolarsResult<DataFrame> {
+pub(crate) fn group(events: &DataFrame, keys: &[&str], extra: Vec<Agg>) -> PolarsResult<DataFrame> {
     let rank: UInt32Chunked = strs(events, "severity")?
         .iter()
         .map(|s| s.map(|s| Severity::rank(s) as u32))
@@ -93,7 +108,16 @@ pub(crate) fn group(
         col(col::EVENT_TIME).min().alias("first_seen"),
         col(col::EVENT_TIME).max().alias("last_seen"),
     ];
-    aggs.extend(extra);
+    let mut lists = Vec::new();
+    aggs.extend(extra.into_iter().map(|a| match a {
+        Agg::Of(e) => e,
+        // Each group's values as they come; made distinct and sorted below,
+        // for all groups at once.
+        Agg::Distinct(name) => {
+            lists.push(name);
+            col(name)
+        }
+    }));
     let mut sort_by = vec![col("_rank"), col("count")];
     let mut descending = vec![false, true];
     for k in keys {
@@ -128,14 +152,170 @@ pub(crate) fn group(
     );
     let mut out = grouped.drop("_rank")?;
     out.insert_column(0, severity)?;
+    if out.height() > 0 {
+        for name in lists {
+            let sorted = sorted_distinct(out.column(name)?)?;
+            out.replace(name, sorted)?;
+        }
+    }
     Ok(out)
 }
 
-/// Distinct values of `name` within a group, sorted, as a list column
-/// (shown joined by the output layer, which leaves nulls out).
-pub(crate) fn distinct(name: &str) -> Expr {
-    col(name)
-        .unique()
-        .sort(SortOptions::default().with_nulls_last(true))
-        .alias(name)
+/// Each list of `lists` as its distinct items, sorted, nulls last: what
+/// `unique().sort()` would give within each group, without polars'
+/// per-group evaluation of those two (a few microseconds a group: on a
+/// trail of 19,667 keys, `iam-user-keys`' grouping took 74 ms with it and
+/// 26 ms without). Strings, which every report's lists hold, are sorted
+/// here list by list; any other type by one sort of all the items.
+fn sorted_distinct(lists: &Column) -> PolarsResult<Column> {
+    let name = lists.name().clone();
+    let (items, offsets) = lists.list()?.explode_and_offsets(ExplodeOptions {
+        empty_as_null: false,
+        keep_nulls: false,
+    })?;
+    let lengths = offsets
+        .as_slice()
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize);
+    if let Ok(strings) = items.str() {
+        let mut out = ListStringChunkedBuilder::new(name, lists.len(), items.len());
+        let mut values = strings.iter();
+        let mut one: Vec<Option<&str>> = Vec::new();
+        for n in lengths {
+            one.clear();
+            one.extend(values.by_ref().take(n));
+            one.sort_unstable_by_key(|v| (v.is_none(), *v));
+            one.dedup();
+            out.append_trusted_len_iter(one.iter().copied());
+        }
+        return Ok(out.finish().into_column());
+    }
+    let owner: Vec<IdxSize> = lengths
+        .enumerate()
+        .flat_map(|(at, n)| std::iter::repeat_n(at as IdxSize, n))
+        .collect();
+    let pairs = DataFrame::new(
+        items.len(),
+        vec![
+            Column::new("_group".into(), owner),
+            items.with_name("_item".into()).into(),
+        ],
+    )?;
+    // Every list holds an item (a group has a row), so every group is
+    // still there after `unique`, in order after the sort.
+    let regrouped = pairs
+        .lazy()
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(
+            ["_group", "_item"],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .group_by_stable([col("_group")])
+        .agg([col("_item")])
+        .collect()?;
+    polars_ensure!(
+        regrouped.height() == lists.len(),
+        ComputeError: "distinct values of {name}: {} lists from {}", regrouped.height(), lists.len()
+    );
+    Ok(regrouped.column("_item")?.clone().with_name(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rng::XorShift;
+
+    /// Flagged events with `severity`, `event_time`, two keys and two
+    /// columns to list: a string one and an integer one, both with nulls
+    /// and repeats, in groups of one to many rows.
+    fn events(rows: usize, seed: u64) -> DataFrame {
+        let mut rng = XorShift::new(seed);
+        let mut draw = |n: u64| rng.next() % n;
+        let mut key = Vec::new();
+        let mut other = Vec::new();
+        let mut text = Vec::new();
+        let mut number = Vec::new();
+        let mut time = Vec::new();
+        for i in 0..rows {
+            key.push(format!("k{}", draw(rows as u64 / 3 + 1)));
+            other.push((draw(4) > 0).then(|| format!("o{}", draw(2))));
+            text.push((draw(5) > 0).then(|| ["b", "a", "B", "é", "", "a b"][draw(6) as usize]));
+            number.push((draw(5) > 0).then(|| draw(4) as u32));
+            time.push(i as i64 * 1000);
+        }
+        df!(
+            "severity" => vec!["low"; rows],
+            col::EVENT_TIME => time,
+            "key" => key,
+            "other" => other,
+            "text" => text,
+            "number" => number,
+        )
+        .unwrap()
+    }
+
+    /// Polars' own per-group `unique().sort()`: what `distinct` gave
+    /// before it was done for all groups at once.
+    fn per_group(name: &'static str) -> Agg {
+        col(name)
+            .unique()
+            .sort(SortOptions::default().with_nulls_last(true))
+            .alias(name)
+            .into()
+    }
+
+    #[test]
+    fn distinct_lists_match_polars_per_group_unique_and_sort() {
+        for (rows, seed) in [(1, 7), (2, 11), (40, 13), (500, 17), (3000, 19)] {
+            let df = events(rows, seed);
+            let keys = ["key", "other"];
+            let ours = group(&df, &keys, vec![distinct("text"), distinct("number")]).unwrap();
+            let theirs = group(&df, &keys, vec![per_group("text"), per_group("number")]).unwrap();
+            assert!(ours.height() > 0);
+            assert_eq!(ours.schema(), theirs.schema(), "{rows} rows");
+            assert!(
+                ours.equals_missing(&theirs),
+                "{rows} rows:\n{ours}\n{theirs}"
+            );
+        }
+    }
+
+    #[test]
+    fn distinct_lists_are_sorted_without_repeats_nulls_last() {
+        let df = df!(
+            "severity" => ["low"; 6],
+            col::EVENT_TIME => [1i64, 2, 3, 4, 5, 6],
+            "key" => ["x", "x", "x", "x", "y", "y"],
+            "text" => [Some("b"), None, Some("a"), Some("b"), None, None],
+        )
+        .unwrap();
+        let out = group(&df, &["key"], vec![distinct("text")]).unwrap();
+        let lists = out.column("text").unwrap().list().unwrap();
+        let items = |i: usize| -> Vec<Option<String>> {
+            let s = lists.get_as_series(i).unwrap();
+            s.str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let keys: Vec<_> = out.column("key").unwrap().str().unwrap().iter().collect();
+        assert_eq!(keys, [Some("x"), Some("y")]);
+        assert_eq!(items(0), [Some("a".into()), Some("b".into()), None]);
+        assert_eq!(items(1), [None]);
+    }
+
+    #[test]
+    fn no_events_give_the_groups_schema() {
+        let df = events(10, 23).clear();
+        let out = group(&df, &["key"], vec![distinct("text"), distinct("number")]).unwrap();
+        assert_eq!(out.height(), 0);
+        let theirs = group(
+            &events(10, 23),
+            &["key"],
+            vec![per_group("text"), per_group("number")],
+        )
+        .unwrap();
+        assert_eq!(out.schema(), theirs.schema());
+    }
 }

@@ -94,7 +94,7 @@ impl Report for SharedRoles {
             events,
             &[col::ROLE_ARN, "kind"],
             vec![
-                col("reason").first(),
+                col("reason").first().into(),
                 distinct(col::GH_REPOSITORY),
                 distinct(col::SUBJECT),
             ],

@@ -146,7 +146,7 @@ impl Report for UnexpectedNetwork {
                 distinct(col::SOURCE_AS_ORG),
                 distinct(col::SOURCE_COUNTRY),
                 distinct(col::SUBJECT),
-                col("expected").first(),
+                col("expected").first().into(),
             ],
         )
     }

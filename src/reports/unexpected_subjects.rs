@@ -75,7 +75,7 @@ impl Report for UnexpectedSubjects {
         group(
             events,
             &[col::ROLE_ARN, col::SUBJECT, col::AUDIENCE, "kind"],
-            vec![col("reason").first(), distinct(col::SOURCE_IP)],
+            vec![col("reason").first().into(), distinct(col::SOURCE_IP)],
         )
     }
 }
