@@ -3,9 +3,10 @@
 
 use polars::prelude::*;
 
+use super::parts::finish;
 use super::sink::Sink;
 use super::summary::InputSummary;
-use super::{IngestOptions, Ingested, container, finish};
+use super::{IngestOptions, Ingested, container};
 use crate::frame::FrameBuilder;
 
 /// Builds the events frame from single `CloudTrailEvent` strings, as the

@@ -11,8 +11,9 @@ use rayon::prelude::*;
 use serde_json::value::RawValue;
 
 use super::container::{EventSink, Seen, read_record};
+use super::parts::Part;
 use super::summary::InputSummary;
-use super::{IngestOptions, Part, Sink};
+use super::{IngestOptions, Sink};
 use crate::frame::FrameBuilder;
 
 /// Decompressed files from this size up are read on several threads when
@@ -175,8 +176,8 @@ fn json_ws_end(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::assemble;
     use super::super::container::read_events;
+    use super::super::parts::assemble;
     use super::*;
     use crate::frame::Columns;
     use crate::time::Window;
