@@ -22,6 +22,7 @@ mod files;
 mod keys;
 mod lock;
 mod order;
+mod parquet;
 mod parts;
 mod read;
 mod rebuild;

@@ -10,33 +10,23 @@
 //! writer removes.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
+use super::parquet::PartWriter;
 use super::{ROW_GROUP, StoreError, io, lock, part_files};
-
-/// A Parquet writer for a part file, zstd at `level`, buffered: polars'
-/// writer sends each page header and the footer's every field as a write
-/// of its own (about 90,000 system calls for 200 k events unbuffered).
-/// Finishing the file flushes the buffer.
-pub(super) fn part_writer<W: Write>(file: W, level: i32) -> ParquetWriter<BufWriter<W>> {
-    ParquetWriter::new(BufWriter::with_capacity(256 << 10, file)).with_compression(
-        ParquetCompression::Zstd(Some(
-            polars_utils::compression::ZstdLevel::try_new(level).expect("a valid zstd level"),
-        )),
-    )
-}
 
 /// One day's part being written.
 struct OpenPart {
     day: String,
     dir: PathBuf,
     tmp: PathBuf,
-    /// Buffered ([`part_writer`]).
-    writer: BatchedWriter<BufWriter<File>>,
+    /// Buffered: polars' writer sends each page header and the footer's
+    /// every field as a write of its own (about 90,000 system calls for
+    /// 200 k events unbuffered).
+    writer: PartWriter<BufWriter<File>>,
 }
 
 /// The parts being written.
@@ -61,7 +51,7 @@ impl OpenParts {
         // which `take` made one chunk per column).
         for offset in (0..rows.height()).step_by(ROW_GROUP) {
             part.writer
-                .write_batch(&rows.slice(offset as i64, ROW_GROUP))
+                .write(&rows.slice(offset as i64, ROW_GROUP))
                 .map_err(|source| polars_err(&part.tmp, source))?;
         }
         Ok(())
@@ -91,8 +81,7 @@ impl OpenPart {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let tmp = lock::temp_name(dir);
         let file = File::create_new(&tmp).map_err(io(&tmp))?;
-        let writer = part_writer(file, 1)
-            .batched(schema)
+        let writer = PartWriter::new(BufWriter::with_capacity(256 << 10, file), schema, 1)
             .map_err(|source| polars_err(&tmp, source))?;
         Ok(OpenPart {
             day: day.to_string(),
@@ -104,13 +93,16 @@ impl OpenPart {
 
     /// Writes the footer, syncs, and gives the part its name.
     fn finish(self) -> Result<(), StoreError> {
-        self.writer
+        let buffered = self
+            .writer
             .finish()
             .map_err(|source| polars_err(&self.tmp, source))?;
-        drop(self.writer);
-        // On disk before it has its name: a reader sees the whole part or none.
-        File::open(&self.tmp)
-            .and_then(|f| f.sync_all())
+        // The buffer's last bytes (and any error writing them), then on
+        // disk before it has its name: a reader sees the whole part or none.
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
             .map_err(io(&self.tmp))?;
         let n = part_files(&self.dir).map_err(io(&self.dir))?.len();
         let name = (n..)

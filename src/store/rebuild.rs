@@ -17,9 +17,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::io::BufWriter;
+
 use polars::prelude::*;
 
-use super::parts::{OpenParts, part_writer};
+use super::parquet::PartWriter;
+use super::parts::OpenParts;
 use super::read::scan_files;
 use super::{ROW_GROUP, StoreError, files_under, io, part_files, sessions};
 use crate::frame::col;
@@ -157,18 +160,40 @@ fn part_number(path: &Path) -> Option<u64> {
     stem.strip_prefix("part-")?.parse().ok()
 }
 
-/// Writes `rows` as one zstd part in row groups of [`ROW_GROUP`].
+/// Writes `rows` as one zstd part (level 3) in even row groups of at most
+/// [`ROW_GROUP`] rows.
 fn write_part(path: &Path, rows: &DataFrame) -> Result<(), StoreError> {
     let file = fs::File::create_new(path).map_err(io(path))?;
+    let polars_err = |source| StoreError::Polars {
+        path: path.to_owned(),
+        source,
+    };
     let mut rows = rows.clone();
-    part_writer(&file, 3)
-        .with_row_group_size(Some(ROW_GROUP))
-        .finish(&mut rows)
-        .map_err(|source| StoreError::Polars {
-            path: path.to_owned(),
-            source,
-        })?;
-    file.sync_all().map_err(io(path))
+    rows.rechunk_mut();
+    let mut writer = PartWriter::new(BufWriter::with_capacity(256 << 10, file), rows.schema(), 3)
+        .map_err(polars_err)?;
+    // Groups of even size, none over ROW_GROUP, the last taking what is
+    // left (as polars' own writer splits a frame).
+    let height = rows.height();
+    let groups = height.div_ceil(ROW_GROUP).max(1);
+    let size = height / groups;
+    for g in 0..groups {
+        let length = if g + 1 == groups {
+            height - g * size
+        } else {
+            size
+        };
+        writer
+            .write(&rows.slice((g * size) as i64, length))
+            .map_err(polars_err)?;
+    }
+    writer
+        .finish()
+        .map_err(polars_err)?
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
+        .map_err(io(path))
 }
 
 /// Swaps two folders in one step.
