@@ -17,14 +17,19 @@
 //!   byte the one polars writes.
 //! - **Pages are compressed where they are encoded**, a column a task on
 //!   rayon's threads, instead of one after another on the thread that
-//!   writes the file.
+//!   writes the file, each thread with one zstd context for all its pages
+//!   (polars makes one a page; the output is the same).
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::io::Write;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, BinaryViewArray, Utf8ViewArray};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+use polars_parquet::parquet::CowBuffer;
+use polars_parquet::parquet::compression::Compression;
+use polars_parquet::parquet::page::{CompressedDataPage, CompressedDictPage, DataPageHeader};
 use polars_parquet::write::{
     CompressedPage, CompressionOptions, DynIter, DynStreamingIterator, Encoding, FileWriter, Page,
     ParquetType, StatisticsOptions, Version, WriteOptions, ZstdLevel, array_to_columns, compress,
@@ -66,6 +71,7 @@ pub struct PartWriter<W: Write> {
     choices: Vec<Choice>,
     settled: bool,
     options: WriteOptions,
+    level: i32,
 }
 
 impl<W: Write> PartWriter<W> {
@@ -92,6 +98,7 @@ impl<W: Write> PartWriter<W> {
             choices,
             settled: false,
             options,
+            level,
         })
     }
 
@@ -106,7 +113,7 @@ impl<W: Write> PartWriter<W> {
             if !self.settled && rows >= SETTLE_ROWS {
                 self.settle(batch.arrays());
             }
-            let options = self.options;
+            let (options, level) = (self.options, self.level);
             let columns = batch
                 .arrays()
                 .par_iter()
@@ -125,7 +132,7 @@ impl<W: Write> PartWriter<W> {
                     };
                     pages
                         .into_iter()
-                        .map(|pages| compressed(pages, options.compression))
+                        .map(|pages| pages.map(|page| compressed(page?, level)).collect())
                         .collect::<PolarsResult<Vec<_>>>()
                 })
                 .collect::<PolarsResult<Vec<_>>>()?;
@@ -190,14 +197,61 @@ fn distinct_share(array: &dyn Array) -> Option<f64> {
     share(binary.iter(), binary.len())
 }
 
-/// One column's encoded pages, compressed.
-fn compressed(
-    pages: DynIter<'static, PolarsResult<Page>>,
-    compression: CompressionOptions,
-) -> PolarsResult<Vec<CompressedPage>> {
-    pages
-        .map(|page| Ok(compress(page?, Vec::new(), compression)?))
-        .collect()
+thread_local! {
+    /// This thread's zstd context, and the level it is set to.
+    static ZSTD: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { RefCell::new(None) };
+}
+
+/// `bytes` compressed with zstd at `level`, by this thread's context: the
+/// bytes polars' one-shot compression gives.
+fn zstd(bytes: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
+    ZSTD.with_borrow_mut(|context| {
+        let compressor = match context {
+            Some((at, compressor)) if *at == level => compressor,
+            _ => {
+                &mut context
+                    .insert((level, zstd::bulk::Compressor::new(level)?))
+                    .1
+            }
+        };
+        compressor.compress(bytes)
+    })
+}
+
+/// One encoded page compressed, as polars' `compress` does it, with this
+/// thread's zstd context: a version 1 data page or a dictionary page whole
+/// (a version 2 data page, which this writer does not make, is left to
+/// polars: its levels stay uncompressed).
+fn compressed(page: Page, level: i32) -> PolarsResult<CompressedPage> {
+    Ok(match page {
+        Page::Data(page) if matches!(page.header(), DataPageHeader::V1(_)) => {
+            let size = page.buffer().len();
+            let rows = page
+                .num_rows()
+                .expect("a page being written knows its rows");
+            CompressedPage::Data(CompressedDataPage::new(
+                page.header().clone(),
+                CowBuffer::Owned(zstd(page.buffer(), level)?),
+                Compression::Zstd,
+                size,
+                page.descriptor,
+                rows,
+            ))
+        }
+        Page::Dict(page) => CompressedPage::Dict(CompressedDictPage::new(
+            CowBuffer::Owned(zstd(&page.buffer, level)?),
+            Compression::Zstd,
+            page.buffer.len(),
+            page.num_values,
+            page.is_sorted,
+        )),
+        page => compress(
+            page,
+            Vec::new(),
+            CompressionOptions::Zstd(Some(ZstdLevel::try_new(level)?)),
+        )?,
+    })
 }
 
 #[cfg(test)]
@@ -314,6 +368,22 @@ mod tests {
         df.vstack_mut(&later).unwrap();
         df.rechunk_mut();
         assert!(read(ours(&df, 1_000)).equals_missing(&df));
+    }
+
+    /// A thread's context follows the level asked for (compact writes at
+    /// 3, ingest at 1, on the same threads) and gives one-shot zstd's bytes.
+    #[test]
+    fn a_threads_zstd_context_gives_one_shot_bytes_at_every_level() {
+        let text: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| format!("{{\"id\":\"e{}\",\"n\":{}}},", i % 977, i).into_bytes())
+            .collect();
+        for level in [1, 3, 1, 9, 1] {
+            assert_eq!(
+                zstd(&text, level).unwrap(),
+                zstd::bulk::compress(&text, level).unwrap(),
+                "level {level}"
+            );
+        }
     }
 
     #[test]
