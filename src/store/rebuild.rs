@@ -15,9 +15,8 @@
 //! Only ever run with the store's writer lock held.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-
 use std::io::BufWriter;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -172,19 +171,9 @@ fn write_part(path: &Path, rows: &DataFrame) -> Result<(), StoreError> {
     rows.rechunk_mut();
     let mut writer = PartWriter::new(BufWriter::with_capacity(256 << 10, file), rows.schema(), 3)
         .map_err(polars_err)?;
-    // Groups of even size, none over ROW_GROUP, the last taking what is
-    // left (as polars' own writer splits a frame).
-    let height = rows.height();
-    let groups = height.div_ceil(ROW_GROUP).max(1);
-    let size = height / groups;
-    for g in 0..groups {
-        let length = if g + 1 == groups {
-            height - g * size
-        } else {
-            size
-        };
+    for range in even_groups(rows.height()) {
         writer
-            .write(&rows.slice((g * size) as i64, length))
+            .write(&rows.slice(range.start as i64, range.len()))
             .map_err(polars_err)?;
     }
     writer
@@ -194,6 +183,21 @@ fn write_part(path: &Path, rows: &DataFrame) -> Result<(), StoreError> {
         .map_err(|e| e.into_error())
         .and_then(|file| file.sync_all())
         .map_err(io(path))
+}
+
+/// The row groups of a part of `height` rows: as few as [`ROW_GROUP`]
+/// allows, of even size, the last taking what the division leaves.
+fn even_groups(height: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let groups = height.div_ceil(ROW_GROUP).max(1);
+    let size = height / groups;
+    (0..groups).map(move |g| {
+        let end = if g + 1 == groups {
+            height
+        } else {
+            (g + 1) * size
+        };
+        g * size..end
+    })
 }
 
 /// Swaps two folders in one step.
@@ -263,4 +267,26 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compacted_part_is_cut_into_even_row_groups() {
+        let cut = |height| -> Vec<usize> { even_groups(height).map(|r| r.len()).collect() };
+        assert_eq!(cut(0), [0]);
+        assert_eq!(cut(10), [10]);
+        assert_eq!(cut(ROW_GROUP), [ROW_GROUP]);
+        assert_eq!(cut(ROW_GROUP + 1), [ROW_GROUP / 2, ROW_GROUP / 2 + 1]);
+        assert_eq!(cut(200_000), [50_000; 4]);
+        for height in [1, 65_535, 131_072, 131_073, 1_000_003] {
+            let groups: Vec<_> = even_groups(height).collect();
+            assert_eq!(groups.first().unwrap().start, 0);
+            assert_eq!(groups.last().unwrap().end, height);
+            assert!(groups.windows(2).all(|w| w[0].end == w[1].start));
+            assert!(groups.iter().all(|g| g.len() <= ROW_GROUP), "{height}");
+        }
+    }
 }
