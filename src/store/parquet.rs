@@ -71,7 +71,6 @@ pub struct PartWriter<W: Write> {
     choices: Vec<Choice>,
     settled: bool,
     options: WriteOptions,
-    level: i32,
 }
 
 impl<W: Write> PartWriter<W> {
@@ -98,7 +97,6 @@ impl<W: Write> PartWriter<W> {
             choices,
             settled: false,
             options,
-            level,
         })
     }
 
@@ -113,7 +111,7 @@ impl<W: Write> PartWriter<W> {
             if !self.settled && rows >= SETTLE_ROWS {
                 self.settle(batch.arrays());
             }
-            let (options, level) = (self.options, self.level);
+            let options = self.options;
             let columns = batch
                 .arrays()
                 .par_iter()
@@ -132,7 +130,11 @@ impl<W: Write> PartWriter<W> {
                     };
                     pages
                         .into_iter()
-                        .map(|pages| pages.map(|page| compressed(page?, level)).collect())
+                        .map(|pages| {
+                            pages
+                                .map(|page| compressed(page?, options.compression))
+                                .collect()
+                        })
                         .collect::<PolarsResult<Vec<_>>>()
                 })
                 .collect::<PolarsResult<Vec<_>>>()?;
@@ -220,10 +222,14 @@ fn zstd(bytes: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
 }
 
 /// One encoded page compressed, as polars' `compress` does it, with this
-/// thread's zstd context: a version 1 data page or a dictionary page whole
-/// (a version 2 data page, which this writer does not make, is left to
-/// polars: its levels stay uncompressed).
-fn compressed(page: Page, level: i32) -> PolarsResult<CompressedPage> {
+/// thread's zstd context: a version 1 data page or a dictionary page whole.
+/// Anything else (another codec, a version 2 data page, neither of which
+/// this writer makes) is left to polars' `compress`.
+fn compressed(page: Page, compression: CompressionOptions) -> PolarsResult<CompressedPage> {
+    let CompressionOptions::Zstd(Some(level)) = compression else {
+        return Ok(compress(page, Vec::new(), compression)?);
+    };
+    let level = level.compression_level();
     Ok(match page {
         Page::Data(page) if matches!(page.header(), DataPageHeader::V1(_)) => {
             let size = page.buffer().len();
@@ -246,11 +252,7 @@ fn compressed(page: Page, level: i32) -> PolarsResult<CompressedPage> {
             page.num_values,
             page.is_sorted,
         )),
-        page => compress(
-            page,
-            Vec::new(),
-            CompressionOptions::Zstd(Some(ZstdLevel::try_new(level)?)),
-        )?,
+        page => compress(page, Vec::new(), compression)?,
     })
 }
 

@@ -23,9 +23,7 @@ struct OpenPart {
     day: String,
     dir: PathBuf,
     tmp: PathBuf,
-    /// Buffered: polars' writer sends each page header and the footer's
-    /// every field as a write of its own (about 90,000 system calls for
-    /// 200 k events unbuffered).
+    /// Buffered ([`part_writer`]).
     writer: PartWriter<BufWriter<File>>,
 }
 
@@ -81,8 +79,7 @@ impl OpenPart {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let tmp = lock::temp_name(dir);
         let file = File::create_new(&tmp).map_err(io(&tmp))?;
-        let writer = PartWriter::new(BufWriter::with_capacity(256 << 10, file), schema, 1)
-            .map_err(|source| polars_err(&tmp, source))?;
+        let writer = part_writer(file, schema, 1).map_err(|source| polars_err(&tmp, source))?;
         Ok(OpenPart {
             day: day.to_string(),
             dir: dir.to_owned(),
@@ -93,17 +90,8 @@ impl OpenPart {
 
     /// Writes the footer, syncs, and gives the part its name.
     fn finish(self) -> Result<(), StoreError> {
-        let buffered = self
-            .writer
-            .finish()
-            .map_err(|source| polars_err(&self.tmp, source))?;
-        // The buffer's last bytes (and any error writing them), then on
-        // disk before it has its name: a reader sees the whole part or none.
-        buffered
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
-            .map_err(io(&self.tmp))?;
+        // On disk before it has its name: a reader sees the whole part or none.
+        finish_part(self.writer, &self.tmp)?;
         let n = part_files(&self.dir).map_err(io(&self.dir))?.len();
         let name = (n..)
             .map(|i| self.dir.join(format!("part-{i:05}.parquet")))
@@ -113,7 +101,33 @@ impl OpenPart {
     }
 }
 
-fn polars_err(path: &Path, source: PolarsError) -> StoreError {
+/// A part file's writer, zstd at `level`, buffered: polars' `FileWriter`
+/// sends each page header and the footer's every field as a write of its
+/// own (about 90,000 system calls for 200 k events unbuffered).
+pub(super) fn part_writer(
+    file: File,
+    schema: &Schema,
+    level: i32,
+) -> PolarsResult<PartWriter<BufWriter<File>>> {
+    PartWriter::new(BufWriter::with_capacity(256 << 10, file), schema, level)
+}
+
+/// Writes the footer of the part at `path`, the buffer's last bytes (any
+/// error writing them reported, not lost on drop), and syncs the file.
+pub(super) fn finish_part(
+    writer: PartWriter<BufWriter<File>>,
+    path: &Path,
+) -> Result<(), StoreError> {
+    writer
+        .finish()
+        .map_err(|source| polars_err(path, source))?
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
+        .map_err(io(path))
+}
+
+pub(super) fn polars_err(path: &Path, source: PolarsError) -> StoreError {
     StoreError::Polars {
         path: path.to_owned(),
         source,

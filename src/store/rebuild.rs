@@ -15,13 +15,11 @@
 //! Only ever run with the store's writer lock held.
 
 use std::fs;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::parquet::PartWriter;
-use super::parts::OpenParts;
+use super::parts::{OpenParts, finish_part, part_writer, polars_err};
 use super::read::scan_files;
 use super::{ROW_GROUP, StoreError, files_under, io, part_files, sessions};
 use crate::frame::col;
@@ -163,26 +161,16 @@ fn part_number(path: &Path) -> Option<u64> {
 /// [`ROW_GROUP`] rows.
 fn write_part(path: &Path, rows: &DataFrame) -> Result<(), StoreError> {
     let file = fs::File::create_new(path).map_err(io(path))?;
-    let polars_err = |source| StoreError::Polars {
-        path: path.to_owned(),
-        source,
-    };
     let mut rows = rows.clone();
     rows.rechunk_mut();
-    let mut writer = PartWriter::new(BufWriter::with_capacity(256 << 10, file), rows.schema(), 3)
-        .map_err(polars_err)?;
+    let mut writer =
+        part_writer(file, rows.schema(), 3).map_err(|source| polars_err(path, source))?;
     for range in even_groups(rows.height()) {
         writer
             .write(&rows.slice(range.start as i64, range.len()))
-            .map_err(polars_err)?;
+            .map_err(|source| polars_err(path, source))?;
     }
-    writer
-        .finish()
-        .map_err(polars_err)?
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|file| file.sync_all())
-        .map_err(io(path))
+    finish_part(writer, path)
 }
 
 /// The row groups of a part of `height` rows: as few as [`ROW_GROUP`]
