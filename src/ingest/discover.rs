@@ -14,12 +14,15 @@
 //! many links reach it (by device and inode), so link loops end; FIFOs,
 //! sockets and devices are counted and never opened. Everything passed over
 //! is counted under its reason. This module opens no file past its first
-//! bytes.
+//! bytes, and sniffs those on every core once the walk is done (a trail
+//! of a year holds hundreds of thousands of files).
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use super::ReadOptions;
 use super::summary::{FailReason, FileFailure, InputSummary, SkipFile};
@@ -48,7 +51,7 @@ pub fn discover(
         // A path named on the command line is followed, link or not.
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => walker.walk(path, &m),
-            Ok(_) => walker.files.push(path.clone()),
+            Ok(_) => walker.files.push((path.clone(), Found::Named)),
             Err(e) => walker.summary.failed(FileFailure::new(
                 path,
                 FailReason::Unreadable,
@@ -56,14 +59,35 @@ pub fn discover(
             )),
         }
     }
-    walker.files
+    let files = walker.files;
+    let logs: Vec<bool> = files
+        .par_iter()
+        .map(|(path, found)| *found == Found::Named || sniff_log(path))
+        .collect();
+    let not_logs = logs.iter().filter(|log| !**log).count();
+    summary.skip_file(SkipFile::NotALog, not_logs as u64);
+    files
+        .into_iter()
+        .zip(logs)
+        .filter_map(|((path, _), log)| log.then_some(path))
+        .collect()
+}
+
+/// How a file came to be on the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Named on the command line: read whatever it holds.
+    Named,
+    /// Found in a folder: read if its first bytes look like a log.
+    InFolder,
 }
 
 struct Walker<'a> {
     read: &'a ReadOptions,
     window: &'a Window,
     summary: &'a mut InputSummary,
-    files: Vec<PathBuf>,
+    /// Every file found so far, in order, before sniffing.
+    files: Vec<(PathBuf, Found)>,
     /// Folders walked so far, by identity (with `--follow`).
     walked: HashSet<FolderId>,
 }
@@ -87,7 +111,8 @@ impl Walker<'_> {
             .filter_map(Result::ok)
             .map(|e| (e.path(), e.file_type()))
             .collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // One folder's entries: their names alone give the paths' order.
+        entries.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
         for (path, kind) in entries {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if name.starts_with('.') && !self.read.hidden {
@@ -147,10 +172,8 @@ impl Walker<'_> {
     fn file(&mut self, path: PathBuf, regular: bool) {
         if !regular {
             self.summary.skip_file(SkipFile::NotARegularFile, 1);
-        } else if sniff_log(&path) {
-            self.files.push(path);
         } else {
-            self.summary.skip_file(SkipFile::NotALog, 1);
+            self.files.push((path, Found::InFolder));
         }
     }
 }
@@ -313,6 +336,41 @@ mod tests {
             Path::new(&format!("{base}/2026/11/01")),
             &Window::default()
         ));
+    }
+
+    #[test]
+    fn walked_files_are_sniffed_in_order_and_named_ones_always_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("AWSLogs/1/CloudTrail/eu-west-1/2026/11/16");
+        fs::create_dir_all(&day).unwrap();
+        // Names out of order on disk; logs and other files interleaved.
+        let files = [
+            ("c.json.gz", &b"\x1f\x8b\x08"[..]),
+            ("a.json", b"{\"Records\":[]}"),
+            ("b.txt", b"# notes"),
+            ("e.json", b"[{\"eventName\":\"x\"}]"),
+            ("d.toml", b"[business_hours]"),
+        ];
+        for (name, bytes) in files {
+            fs::write(day.join(name), bytes).unwrap();
+        }
+        let elsewhere = tempfile::tempdir().unwrap();
+        let named = elsewhere.path().join("named.txt");
+        fs::write(&named, b"not JSON at all").unwrap();
+        let mut summary = InputSummary::default();
+        let found = discover(
+            &[dir.path().to_owned(), named.clone()],
+            &ReadOptions::default(),
+            &Window::default(),
+            &mut summary,
+        );
+        let expected: Vec<PathBuf> = ["a.json", "c.json.gz", "e.json"]
+            .iter()
+            .map(|n| day.join(n))
+            .chain([named])
+            .collect();
+        assert_eq!(found, expected);
+        assert_eq!(summary.files_skipped.get(&SkipFile::NotALog), Some(&2));
     }
 
     #[test]

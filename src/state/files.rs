@@ -25,29 +25,33 @@ pub struct Found {
     pub mark: FileMark,
 }
 
-/// Looks at each file once (one `stat`) and keeps those `seen` does not
-/// hold as they are now. Returns them and how many were already read.
+/// Looks at each file once (one `stat`, on every core) and keeps those
+/// `seen` does not hold as they are now. Returns them and how many were already read.
 pub fn unread(files: Vec<PathBuf>, seen: Option<&BTreeMap<String, FileMark>>) -> (Vec<Found>, u64) {
-    let mut out = Vec::with_capacity(files.len());
-    let mut already = 0;
-    for path in files {
-        let meta = std::fs::metadata(&path).ok();
-        let mark = FileMark {
-            size: meta.as_ref().map_or(0, |m| m.len()),
-            modified_ns: meta
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as u64),
-        };
-        let key = std::path::absolute(&path)
-            .unwrap_or_else(|_| path.clone())
-            .to_string_lossy()
-            .into_owned();
-        if seen.is_some_and(|s| s.get(&key) == Some(&mark)) {
-            already += 1;
-            continue;
-        }
-        out.push(Found { path, key, mark });
-    }
+    use rayon::prelude::*;
+    let found: Vec<Found> = files
+        .into_par_iter()
+        .map(|path| {
+            let meta = std::fs::metadata(&path).ok();
+            let mark = FileMark {
+                size: meta.as_ref().map_or(0, |m| m.len()),
+                modified_ns: meta
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as u64),
+            };
+            let key = std::path::absolute(&path)
+                .unwrap_or_else(|_| path.clone())
+                .to_string_lossy()
+                .into_owned();
+            Found { path, key, mark }
+        })
+        .collect();
+    let total = found.len();
+    let out: Vec<Found> = found
+        .into_iter()
+        .filter(|f| seen.is_none_or(|s| s.get(&f.key) != Some(&f.mark)))
+        .collect();
+    let already = (total - out.len()) as u64;
     (out, already)
 }
