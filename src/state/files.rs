@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What identifies one version of a file.
@@ -26,9 +27,9 @@ pub struct Found {
 }
 
 /// Looks at each file once (one `stat`, on every core) and keeps those
-/// `seen` does not hold as they are now. Returns them and how many were already read.
+/// `seen` does not hold as they are now. Returns them, in the order given,
+/// and how many were already read.
 pub fn unread(files: Vec<PathBuf>, seen: Option<&BTreeMap<String, FileMark>>) -> (Vec<Found>, u64) {
-    use rayon::prelude::*;
     let found: Vec<Found> = files
         .into_par_iter()
         .map(|path| {
