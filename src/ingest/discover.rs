@@ -51,7 +51,7 @@ pub fn discover(
         // A path named on the command line is followed, link or not.
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => walker.walk(path, &m),
-            Ok(_) => walker.files.push((path.clone(), Found::Named)),
+            Ok(_) => walker.files.push((path.clone(), Origin::Named)),
             Err(e) => walker.summary.failed(FileFailure::new(
                 path,
                 FailReason::Unreadable,
@@ -62,7 +62,7 @@ pub fn discover(
     let files = walker.files;
     let logs: Vec<bool> = files
         .par_iter()
-        .map(|(path, found)| *found == Found::Named || sniff_log(path))
+        .map(|(path, origin)| *origin == Origin::Named || sniff_log(path))
         .collect();
     let not_logs = logs.iter().filter(|log| !**log).count();
     summary.skip_file(SkipFile::NotALog, not_logs as u64);
@@ -75,7 +75,7 @@ pub fn discover(
 
 /// How a file came to be on the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Found {
+enum Origin {
     /// Named on the command line: read whatever it holds.
     Named,
     /// Found in a folder: read if its first bytes look like a log.
@@ -87,7 +87,7 @@ struct Walker<'a> {
     window: &'a Window,
     summary: &'a mut InputSummary,
     /// Every file found so far, in order, before sniffing.
-    files: Vec<(PathBuf, Found)>,
+    files: Vec<(PathBuf, Origin)>,
     /// Folders walked so far, by identity (with `--follow`).
     walked: HashSet<FolderId>,
 }
@@ -173,7 +173,7 @@ impl Walker<'_> {
         if !regular {
             self.summary.skip_file(SkipFile::NotARegularFile, 1);
         } else {
-            self.files.push((path, Found::InFolder));
+            self.files.push((path, Origin::InFolder));
         }
     }
 }
